@@ -1,0 +1,289 @@
+package awsemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Options configure an Emulator.
+type Options struct {
+	// Organization is the organization Organizations serves; the zero value
+	// uses SampleOrganization.
+	Organization *OrgFixture
+	// PageSize is the most items any List operation returns per page,
+	// whatever MaxResults asks for; small values make tests exercise
+	// pagination. Default 20.
+	PageSize int
+	// Seed seeds the generator behind probabilistic faults, so a test run
+	// is repeatable. Default 1.
+	Seed uint64
+	// Addr is the listen address; default "127.0.0.1:0" (a free port).
+	Addr string
+	// CredentialLifetime is how long AssumeRole credentials last; default
+	// one hour.
+	CredentialLifetime time.Duration
+}
+
+// Emulator is a running in-process AWS endpoint.
+type Emulator struct {
+	opts     Options
+	listener net.Listener
+	server   *http.Server
+
+	// mu guards every service's state; handlers run one at a time, like
+	// requests serialized by a real service's consistency.
+	mu        sync.Mutex
+	services  map[string]service
+	org       *organizations
+	sts       *stsService
+	s3        *s3Service
+	responses *responseStore
+
+	identities *identities
+	faults     faultSet
+	log        callLog
+}
+
+// Start starts an emulator listening on opts.Addr.
+func Start(opts Options) (*Emulator, error) {
+	if opts.PageSize <= 0 {
+		opts.PageSize = 20
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 1
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.CredentialLifetime <= 0 {
+		opts.CredentialLifetime = time.Hour
+	}
+	fixture := SampleOrganization()
+	if opts.Organization != nil {
+		fixture = *opts.Organization
+	}
+	org, err := newOrganizations(fixture, opts.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("awsemu: listening on %s: %w", opts.Addr, err)
+	}
+	e := &Emulator{
+		opts:       opts,
+		listener:   ln,
+		org:        org,
+		identities: newIdentities(),
+		responses:  newResponseStore(),
+	}
+	e.faults.rng = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+	e.sts = newSTS(e.identities, opts.CredentialLifetime)
+	e.s3 = newS3()
+	e.services = map[string]service{
+		"organizations": newJSONProtocol("AWSOrganizationsV20161128", org.operations(), unrecognizedClientJSON),
+		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
+		"s3":            e.s3,
+	}
+	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.server.Serve(ln) }()
+	return e, nil
+}
+
+// New starts an emulator for a test and stops it when the test ends.
+func New(tb testing.TB, opts Options) *Emulator {
+	tb.Helper()
+	e, err := Start(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// URL is the endpoint to give SDK clients (BaseEndpoint, AWS_ENDPOINT_URL).
+func (e *Emulator) URL() string { return "http://" + e.listener.Addr().String() }
+
+// Close stops the server, cutting open connections.
+func (e *Emulator) Close() error { return e.server.Close() }
+
+// service is one AWS service behind its wire protocol.
+type service interface {
+	// operation names the operation a request is for.
+	operation(r *http.Request, body []byte) (string, *APIError)
+	// serve runs the operation; the emulator holds its lock meanwhile.
+	serve(c *call, r *http.Request, body []byte) (responder, *APIError)
+	// writeError renders an error the way the protocol does.
+	writeError(w http.ResponseWriter, c *call, e *APIError)
+	// invalidToken is the error for an unknown or wrong access key.
+	invalidToken(expired bool) *APIError
+}
+
+// responder writes a successful response.
+type responder func(w http.ResponseWriter)
+
+// call is the context of one request.
+type call struct {
+	ctx       context.Context
+	service   string
+	op        string
+	caller    Principal
+	requestID string
+	target    string
+}
+
+// ServeHTTP routes a request to its service by the SigV4 credential scope.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, responsePathPrefix) {
+		e.serveResponseUpload(w, r)
+		return
+	}
+	auth, ok := parseAuthorization(r)
+	if !ok {
+		http.Error(w, "awsemu: request is not SigV4-signed", http.StatusForbidden)
+		return
+	}
+	svc := e.services[auth.service]
+	if svc == nil {
+		http.Error(w, fmt.Sprintf("awsemu: service %q is not emulated", auth.service), http.StatusNotImplemented)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "awsemu: reading body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if decoded, ok, err := decodeAWSChunked(r, body); err != nil {
+		http.Error(w, "awsemu: "+err.Error(), http.StatusBadRequest)
+		return
+	} else if ok {
+		body = decoded
+	}
+
+	seq := e.log.begin()
+	c := &call{ctx: r.Context(), service: auth.service, requestID: requestID(seq)}
+	rec := Call{Seq: seq, Service: auth.service, Start: time.Now()}
+	finish := func(aerr *APIError, injected bool) {
+		rec.Operation, rec.Caller, rec.Target, rec.End = c.op, c.caller.ARN, c.target, time.Now()
+		if aerr != nil {
+			rec.ErrorCode, rec.Injected = aerr.Code, injected
+			svc.writeError(w, c, aerr)
+		}
+		e.log.add(rec)
+	}
+
+	op, aerr := svc.operation(r, body)
+	c.op = op
+	if aerr != nil {
+		finish(aerr, false)
+		return
+	}
+	principal, status := e.identities.lookup(auth.accessKeyID, r.Header.Get("X-Amz-Security-Token"), time.Now())
+	if status != identityOK {
+		finish(svc.invalidToken(status == identityExpired), false)
+		return
+	}
+	c.caller = principal
+
+	latency, fault := e.faults.pick(auth.service, op)
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			rec.Injected = true
+			rec.ErrorCode = "ClientClosedRequest"
+			finish(nil, true)
+			return
+		}
+	}
+	if fault != nil && !fault.AfterHandling {
+		finish(faultError(auth.service, fault.Kind), true)
+		return
+	}
+
+	e.mu.Lock()
+	respond, aerr := svc.serve(c, r, body)
+	e.mu.Unlock()
+	if aerr != nil {
+		finish(aerr, false)
+		return
+	}
+	if fault != nil {
+		finish(faultError(auth.service, fault.Kind), true)
+		return
+	}
+	w.Header().Set("X-Amzn-RequestId", c.requestID)
+	respond(w)
+	finish(nil, latency > 0)
+}
+
+func requestID(seq int) string {
+	return fmt.Sprintf("5e1f0000-0000-4000-8000-%012d", seq)
+}
+
+type authorization struct {
+	accessKeyID string
+	service     string
+}
+
+// parseAuthorization reads the access key and the signing name from a SigV4
+// Authorization header ("AWS4-HMAC-SHA256 Credential=AKID/date/region/svc/
+// aws4_request, ...") or a presigned URL's X-Amz-Credential.
+func parseAuthorization(r *http.Request) (authorization, bool) {
+	cred := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		_, rest, ok := strings.Cut(h, "Credential=")
+		if !ok {
+			return authorization{}, false
+		}
+		cred, _, _ = strings.Cut(rest, ",")
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) != 5 || parts[4] != "aws4_request" {
+		return authorization{}, false
+	}
+	return authorization{accessKeyID: parts[0], service: parts[3]}, true
+}
+
+// decodeAWSChunked undoes the aws-chunked content encoding the SDK uses to
+// send a payload with a trailing checksum.
+func decodeAWSChunked(r *http.Request, body []byte) ([]byte, bool, error) {
+	if !strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
+		return nil, false, nil
+	}
+	var out bytes.Buffer
+	rest := body
+	for {
+		line, after, ok := bytes.Cut(rest, []byte("\r\n"))
+		if !ok {
+			return nil, false, errors.New("malformed aws-chunked body")
+		}
+		sizeHex, _, _ := bytes.Cut(line, []byte(";"))
+		var size int
+		if _, err := fmt.Sscanf(string(sizeHex), "%x", &size); err != nil {
+			return nil, false, fmt.Errorf("malformed aws-chunked chunk size %q", sizeHex)
+		}
+		if size == 0 {
+			return out.Bytes(), true, nil
+		}
+		if len(after) < size+2 {
+			return nil, false, errors.New("truncated aws-chunked body")
+		}
+		out.Write(after[:size])
+		rest = after[size+2:]
+	}
+}

@@ -1,0 +1,40 @@
+package awsemu
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// APIError is an error as a service returns it on the wire: a code the SDK
+// maps to its typed exception, a message, an HTTP status and any extra
+// members of the exception shape (such as Organizations' Reason).
+type APIError struct {
+	Code    string
+	Message string
+	Status  int
+	// Fields are extra members serialized next to the message.
+	Fields map[string]string
+	// Sender is true for client faults (query protocol's Type element).
+	Sender bool
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func clientError(code, format string, args ...any) *APIError {
+	return &APIError{Code: code, Message: fmt.Sprintf(format, args...), Status: http.StatusBadRequest, Sender: true}
+}
+
+func withReason(e *APIError, reason string) *APIError {
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	e.Fields["Reason"] = reason
+	return e
+}
+
+func withStatus(e *APIError, status int) *APIError {
+	e.Status = status
+	return e
+}

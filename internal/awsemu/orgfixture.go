@@ -1,0 +1,72 @@
+package awsemu
+
+// OrgFixture is the organization the emulator's Organizations serves.
+type OrgFixture struct {
+	// ID is the organization ID, o-<10-32 chars>.
+	ID string
+	// ManagementAccount may call every policy operation.
+	ManagementAccount string
+	// RootID is r-<4-32 chars>.
+	RootID   string
+	OUs      []OrgUnit
+	Accounts []Account
+	// EnabledPolicyTypes are enabled in the root; attaching a policy of
+	// another type fails with PolicyTypeNotEnabledException.
+	EnabledPolicyTypes []string
+	// DelegatedAdministrators are member accounts allowed to manage
+	// policies (through an Organizations resource policy).
+	DelegatedAdministrators []string
+}
+
+// OrgUnit is an organizational unit; Parent is the root or another OU.
+type OrgUnit struct {
+	ID, Name, Parent string
+}
+
+// Account is a member account; Parent is the root or an OU.
+type Account struct {
+	ID, Name, Parent string
+}
+
+// Account IDs of the sample organization.
+const (
+	SampleManagementAccount = "111111111111"
+	SampleSolutionAccount   = "222222222222"
+	SampleCentralBackup     = "333333333333"
+	SampleProdAccount       = "444444444444"
+	SampleDevAccount        = "555555555555"
+	SampleSandboxAccount    = "666666666666"
+	SampleOrgID             = "o-a1b2c3d4e5"
+	SampleRootID            = "r-a1b2"
+	SampleWorkloadsOU       = "ou-a1b2-workload1"
+	SampleProdOU            = "ou-a1b2-prod0001"
+	SampleDevOU             = "ou-a1b2-dev00001"
+	SampleSecurityOU        = "ou-a1b2-security"
+)
+
+// SampleOrganization is a small organization with nested OUs: Workloads
+// (Prod, Dev) and Security under the root, the management and a sandbox
+// account directly under the root. BACKUP_POLICY, TAG_POLICY and
+// SERVICE_CONTROL_POLICY are enabled.
+func SampleOrganization() OrgFixture {
+	return OrgFixture{
+		ID:                SampleOrgID,
+		ManagementAccount: SampleManagementAccount,
+		RootID:            SampleRootID,
+		OUs: []OrgUnit{
+			{ID: SampleWorkloadsOU, Name: "Workloads", Parent: SampleRootID},
+			{ID: SampleProdOU, Name: "Prod", Parent: SampleWorkloadsOU},
+			{ID: SampleDevOU, Name: "Dev", Parent: SampleWorkloadsOU},
+			{ID: SampleSecurityOU, Name: "Security", Parent: SampleRootID},
+		},
+		Accounts: []Account{
+			{ID: SampleManagementAccount, Name: "Management", Parent: SampleRootID},
+			{ID: SampleSolutionAccount, Name: "Backup Solution Home", Parent: SampleSecurityOU},
+			{ID: SampleCentralBackup, Name: "Central Backup", Parent: SampleSecurityOU},
+			{ID: SampleProdAccount, Name: "Prod App", Parent: SampleProdOU},
+			{ID: SampleDevAccount, Name: "Dev App", Parent: SampleDevOU},
+			{ID: SampleSandboxAccount, Name: "Sandbox", Parent: SampleRootID},
+		},
+		EnabledPolicyTypes: []string{"SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"},
+	}
+}

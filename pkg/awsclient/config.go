@@ -1,0 +1,96 @@
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-xray-sdk-go/v2/instrumentation/awsv2"
+	"github.com/aws/aws-xray-sdk-go/v2/strategy/ctxmissing"
+	"github.com/aws/aws-xray-sdk-go/v2/xray"
+)
+
+// Defaults of the retry policy. Attempts are many because the errors worth
+// retrying here (Organizations' ConcurrentModification while other pipelines
+// touch the organization) clear within seconds; the invocation deadline, not
+// the attempt count, is what really bounds a call.
+const (
+	DefaultMaxAttempts = 10
+	DefaultMaxBackoff  = 8 * time.Second
+)
+
+// Options configure Load.
+type Options struct {
+	// MaxAttempts per API call, including the first; default
+	// DefaultMaxAttempts.
+	MaxAttempts int
+	// MaxBackoff caps the jittered exponential delay between attempts;
+	// default DefaultMaxBackoff.
+	MaxBackoff time.Duration
+	// Tracing adds X-Ray instrumentation to every client made from the
+	// configuration.
+	Tracing bool
+	// ConfigOptions are applied after this package's own, for overrides
+	// such as config.WithBaseEndpoint or static credentials in tests.
+	ConfigOptions []func(*config.LoadOptions) error
+}
+
+// Load returns the SDK configuration: the default chain plus the retry
+// policy and, when asked, tracing.
+//
+// The retryer is the SDK's standard one (throttling, 5xx and transient
+// network errors, jittered exponential backoff). Its client-side retry
+// quota is switched off: a Lambda function that meets a burst of
+// ConcurrentModificationException would otherwise exhaust the token bucket
+// and fail calls without trying them, and the attempt cap plus the context
+// deadline already bound the work. Every sleep between attempts ends when
+// the context does, so retries never outlive the invocation.
+func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
+	lo := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = opts.MaxAttempts
+				o.MaxBackoff = opts.MaxBackoff
+				o.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, append(lo, opts.ConfigOptions...)...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if opts.Tracing {
+		Instrument(&cfg)
+	}
+	return cfg, nil
+}
+
+var quietOutsideLambda sync.Once
+
+// Instrument adds X-Ray subsegments to every client made from cfg.
+//
+// In Lambda the runtime puts the trace header in each invocation's context
+// and the SDK records subsegments under the function's facade segment.
+// Elsewhere (tests, the demo, a laptop) there is no segment to record
+// under; unless AWS_XRAY_CONTEXT_MISSING says otherwise, the SDK is told to
+// ignore that instead of logging an error for every call.
+func Instrument(cfg *aws.Config) {
+	quietOutsideLambda.Do(func() {
+		if os.Getenv(xray.LambdaTaskRootKey) == "" && os.Getenv("AWS_XRAY_CONTEXT_MISSING") == "" {
+			_ = xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
+		}
+	})
+	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+}
