@@ -1,0 +1,17 @@
+// Package customresource implements the CloudFormation custom-resource
+// protocol for Lambda-backed resources on top of aws-lambda-go's cfn types,
+// and fixes what cfn.LambdaWrap leaves to chance:
+//
+//   - exactly one response is delivered for every request, on every path:
+//     success, error, panic and timeout;
+//   - the resource's work runs under a deadline that leaves a safety margin
+//     before the Lambda deadline, so a FAILED response still goes out when
+//     the work cannot finish (otherwise the stack waits for the custom
+//     resource's ServiceTimeout, one hour by default);
+//   - panics are recovered into FAILED responses with the stack logged;
+//   - Reason is cut so the response body stays within CloudFormation's
+//     4,096-byte limit ("Response object is too long"), keeping the start
+//     and the root cause of the error and the log stream name;
+//   - the response PUT is retried on network errors and 5xx;
+//   - PhysicalResourceId follows stable rules (see Handler).
+package customresource

@@ -1,0 +1,249 @@
+package customresource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Result is what a resource function returns for a request.
+type Result struct {
+	// PhysicalResourceID identifies the resource. On Update, a different
+	// ID than the event's means replacement: CloudFormation later sends a
+	// Delete for the old one. Ignored on Delete.
+	PhysicalResourceID string
+	// Data are the attributes Fn::GetAtt reads.
+	Data map[string]any
+	// NoEcho masks Data in the console and API output.
+	NoEcho bool
+}
+
+// Func does the work of one request. An error fails the request; its text
+// becomes the response's Reason.
+type Func func(ctx context.Context, event cfn.Event) (Result, error)
+
+// Options configure a Handler. The zero value is ready for Lambda.
+type Options struct {
+	// SafetyMargin is kept free before the Lambda deadline to send the
+	// response: the work's context ends that long before the invocation
+	// does. Default 10s, but never more than a third of the time the
+	// invocation has, so short test deadlines work too.
+	SafetyMargin time.Duration
+	// Client sends the response; default an http.Client with a 10s
+	// timeout per attempt.
+	Client Doer
+	// MaxPutAttempts bounds the attempts to deliver the response; default
+	// 6.
+	MaxPutAttempts int
+	// Logger is the base logger; default slog.Default().
+	Logger *slog.Logger
+	// LogStreamName is named in failure reasons; default the Lambda
+	// function's log stream (AWS_LAMBDA_LOG_STREAM_NAME).
+	LogStreamName string
+}
+
+// Handler serves custom-resource requests with a Func. Its Handle method is
+// the Lambda handler.
+//
+// PhysicalResourceId rules, the same on every path:
+//   - Delete: always the event's ID (CloudFormation rejects a change).
+//   - Create and Update: the ID the function returned; else the one it
+//     reported with SetPhysicalResourceID; else, on Update, the event's
+//     ID; else, on a Create that produced nothing, the RequestId, as
+//     aws-lambda-go's cfn package does.
+//   - A FAILED Update keeps the event's ID: CloudFormation rolls back to the
+//     resource it knows.
+type Handler struct {
+	fn     Func
+	opts   Options
+	sender sender
+}
+
+// NewHandler returns a Handler running fn.
+func NewHandler(fn Func, opts Options) *Handler {
+	if opts.SafetyMargin <= 0 {
+		opts.SafetyMargin = 10 * time.Second
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.MaxPutAttempts <= 0 {
+		opts.MaxPutAttempts = 6
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.LogStreamName == "" {
+		opts.LogStreamName = lambdacontext.LogStreamName
+	}
+	return &Handler{
+		fn:     fn,
+		opts:   opts,
+		sender: sender{client: opts.Client, maxAttempts: opts.MaxPutAttempts, baseDelay: 200 * time.Millisecond, maxDelay: 2 * time.Second},
+	}
+}
+
+type outcome struct {
+	result Result
+	err    error
+	panic  *panicError
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("internal error: panic: %v", p.value) }
+
+// ErrTimeout is the cause of a FAILED response sent because the work did not
+// finish before the safety margin.
+var ErrTimeout = errors.New("the work did not finish before the Lambda deadline")
+
+// Handle serves one request and returns nil once its response is delivered,
+// whatever the response says. It returns an error only when the response
+// could not be delivered, so that the invocation is reported as failed.
+func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
+	logger := h.opts.Logger.With(
+		slog.String("requestId", event.RequestID),
+		slog.String("stackId", event.StackID),
+		slog.String("logicalResourceId", event.LogicalResourceID),
+		slog.String("requestType", string(event.RequestType)),
+	)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		logger = logger.With(slog.String("awsRequestId", lc.AwsRequestID))
+	}
+	logger.Info("custom resource request received",
+		slog.String("resourceType", event.ResourceType),
+		slog.String("physicalResourceId", event.PhysicalResourceID))
+
+	state := &requestState{}
+	workCtx, cancel := h.workContext(ctx)
+	defer cancel()
+	workCtx = context.WithValue(workCtx, loggerKey{}, logger)
+	workCtx = context.WithValue(workCtx, stateKey{}, state)
+
+	done := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		defer func() {
+			if v := recover(); v != nil {
+				out = outcome{panic: &panicError{value: v, stack: debug.Stack()}}
+				out.err = out.panic
+			}
+			done <- out
+		}()
+		out.result, out.err = h.fn(workCtx, event)
+	}()
+
+	var out outcome
+	finished := true
+	select {
+	case out = <-done:
+	case <-workCtx.Done():
+		finished = false
+		out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+	}
+	if out.panic != nil {
+		logger.Error("custom resource handler panicked", slog.Any("panic", out.panic.value), slog.String("stack", string(out.panic.stack)))
+	}
+
+	err := h.respond(ctx, logger, event, out, state.reported())
+
+	if !finished {
+		// The work's context is over, so the function's AWS calls return
+		// at once; wait for it so nothing of this request runs on when
+		// Lambda thaws the process for the next one.
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
+	return err
+}
+
+// workContext ends the work SafetyMargin before the invocation's deadline
+// (at most a third of the time left).
+func (h *Handler) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(h.opts.SafetyMargin, time.Until(deadline)/3)
+	return context.WithDeadlineCause(ctx, deadline.Add(-margin),
+		fmt.Errorf("work deadline reached %s before the Lambda deadline", margin.Round(time.Millisecond)))
+}
+
+func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome, reported string) error {
+	resp := cfn.NewResponse(&event)
+	resp.Status = cfn.StatusSuccess
+	resp.PhysicalResourceID = physicalID(event, out, reported)
+	resp.Data = out.result.Data
+	resp.NoEcho = out.result.NoEcho
+	reason := ""
+	if out.err != nil {
+		resp.Status = cfn.StatusFailed
+		resp.Data = nil
+		reason = out.err.Error()
+		logger.Error("custom resource request failed", slog.String("error", reason), slog.String("physicalResourceId", resp.PhysicalResourceID))
+	}
+	body, err := h.encode(resp, reason)
+	if err != nil {
+		// Only Data can make a response this large; fail without it.
+		logger.Error("response too large", slog.String("error", err.Error()))
+		resp.Status, resp.Data, resp.NoEcho = cfn.StatusFailed, nil, false
+		if body, err = h.encode(resp, fmt.Sprintf("internal error: the resource's attributes exceed the %d-byte response limit", MaxResponseBytes)); err != nil {
+			return fmt.Errorf("encoding custom resource response: %w", err)
+		}
+	}
+	attempts, err := h.sender.send(ctx, event.ResponseURL, body)
+	if err != nil {
+		logger.Error("custom resource response not delivered", slog.String("error", err.Error()), slog.Int("attempts", attempts))
+		return fmt.Errorf("sending custom resource response: %w", err)
+	}
+	logger.Info("custom resource response sent",
+		slog.String("status", string(resp.Status)),
+		slog.String("physicalResourceId", resp.PhysicalResourceID),
+		slog.String("reason", resp.Reason),
+		slog.Int("bytes", len(body)),
+		slog.Int("attempts", attempts))
+	return nil
+}
+
+func (h *Handler) encode(resp *cfn.Response, reason string) ([]byte, error) {
+	if reason == "" {
+		resp.Reason = ""
+		body, err := encode(resp)
+		if err == nil && len(body) > MaxResponseBytes {
+			err = fmt.Errorf("response of %d bytes exceeds %d", len(body), MaxResponseBytes)
+		}
+		return body, err
+	}
+	suffix := ""
+	if h.opts.LogStreamName != "" {
+		suffix = " (log stream: " + h.opts.LogStreamName + ")"
+	}
+	return fitReason(resp, reason, suffix, MaxResponseBytes)
+}
+
+func physicalID(event cfn.Event, out outcome, reported string) string {
+	if event.RequestType == cfn.RequestDelete {
+		return event.PhysicalResourceID
+	}
+	if event.RequestType == cfn.RequestUpdate && out.err != nil {
+		return event.PhysicalResourceID
+	}
+	for _, id := range []string{out.result.PhysicalResourceID, reported, event.PhysicalResourceID} {
+		if id != "" {
+			return id
+		}
+	}
+	return event.RequestID
+}

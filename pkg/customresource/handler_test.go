@@ -1,0 +1,401 @@
+package customresource_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/pkg/customresource"
+)
+
+const logStream = "2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef"
+
+func loadEvent(t *testing.T, name, responseURL string) cfn.Event {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev cfn.Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.ResponseURL = responseURL
+	return ev
+}
+
+type harness struct {
+	emu  *awsemu.Emulator
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &syncBuffer{}}
+}
+
+func (h *harness) handler(fn customresource.Func, opts customresource.Options) *customresource.Handler {
+	opts.Logger = slog.New(slog.NewJSONHandler(h.logs, nil))
+	opts.LogStreamName = logStream
+	return customresource.NewHandler(fn, opts)
+}
+
+// response returns the only response uploaded for the event, failing the
+// test if there is not exactly one.
+func (h *harness) response(t *testing.T, name string) (cfn.Response, awsemu.Upload) {
+	t.Helper()
+	uploads := h.emu.Uploads(name)
+	if len(uploads) != 1 {
+		t.Fatalf("got %d responses uploaded, want exactly 1", len(uploads))
+	}
+	if len(uploads[0].Body) > customresource.MaxResponseBytes {
+		t.Errorf("response body is %d bytes, over the %d-byte limit", len(uploads[0].Body), customresource.MaxResponseBytes)
+	}
+	var r cfn.Response
+	if err := json.Unmarshal(uploads[0].Body, &r); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, uploads[0].Body)
+	}
+	return r, uploads[0]
+}
+
+func TestHandlerOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		event      string
+		fn         customresource.Func
+		wantStatus cfn.StatusType
+		wantID     string
+		wantData   map[string]any
+		wantReason []string // substrings
+	}{
+		{
+			name:  "create success returns the function's ID and data",
+			event: "create",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				return customresource.Result{PhysicalResourceID: "p-bk000042", Data: map[string]any{"PolicyId": "p-bk000042"}}, nil
+			},
+			wantStatus: cfn.StatusSuccess,
+			wantID:     "p-bk000042",
+			wantData:   map[string]any{"PolicyId": "p-bk000042"},
+		},
+		{
+			name:  "create error without an ID falls back to the request ID",
+			event: "create",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				return customresource.Result{}, errors.New("PolicyName: required")
+			},
+			wantStatus: cfn.StatusFailed,
+			wantID:     "3f4c2f6e-2b8a-4d4e-9a51-0c8a0f8d7e11",
+			wantReason: []string{"PolicyName: required", "(log stream: " + logStream + ")"},
+		},
+		{
+			name:  "create error after the resource exists keeps its ID for the rollback Delete",
+			event: "create",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				customresource.SetPhysicalResourceID(ctx, "p-bk000007")
+				return customresource.Result{}, errors.New("attaching policy p-bk000007 to ou-a1b2-prod0001: ConstraintViolationException")
+			},
+			wantStatus: cfn.StatusFailed,
+			wantID:     "p-bk000007",
+			wantReason: []string{"ConstraintViolationException"},
+		},
+		{
+			name:  "panic is recovered into FAILED",
+			event: "update",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				var m map[string]int
+				m["boom"]++
+				return customresource.Result{}, nil
+			},
+			wantStatus: cfn.StatusFailed,
+			wantID:     "p-bk000001",
+			wantReason: []string{"internal error: panic: assignment to entry in nil map"},
+		},
+		{
+			name:  "update replacement returns the new ID",
+			event: "update",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				return customresource.Result{PhysicalResourceID: "p-bk000002"}, nil
+			},
+			wantStatus: cfn.StatusSuccess,
+			wantID:     "p-bk000002",
+		},
+		{
+			name:  "failed update keeps the event's ID",
+			event: "update",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				return customresource.Result{PhysicalResourceID: "p-bk000002"}, errors.New("boom")
+			},
+			wantStatus: cfn.StatusFailed,
+			wantID:     "p-bk000001",
+			wantReason: []string{"boom"},
+		},
+		{
+			name:  "delete always echoes the event's ID",
+			event: "delete",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				return customresource.Result{PhysicalResourceID: "something-else"}, nil
+			},
+			wantStatus: cfn.StatusSuccess,
+			wantID:     "p-bk000001",
+		},
+		{
+			name:  "attributes too large for the response fail the request",
+			event: "create",
+			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+				return customresource.Result{PhysicalResourceID: "p-bk000003", Data: map[string]any{"Big": strings.Repeat("x", 5000)}}, nil
+			},
+			wantStatus: cfn.StatusFailed,
+			wantID:     "p-bk000003",
+			wantReason: []string{"exceed the 4096-byte response limit"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			ev := loadEvent(t, tt.event, h.emu.ResponseURL("r"))
+			if err := h.handler(tt.fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			got, _ := h.response(t, "r")
+			if got.Status != tt.wantStatus || got.PhysicalResourceID != tt.wantID {
+				t.Errorf("got status %s, physical ID %q; want %s, %q (reason %q)", got.Status, got.PhysicalResourceID, tt.wantStatus, tt.wantID, got.Reason)
+			}
+			if got.RequestID != ev.RequestID || got.StackID != ev.StackID || got.LogicalResourceID != ev.LogicalResourceID {
+				t.Errorf("response does not echo the request: %+v", got)
+			}
+			if diff := cmp.Diff(tt.wantData, got.Data); diff != "" {
+				t.Errorf("Data (-want +got):\n%s", diff)
+			}
+			for _, s := range tt.wantReason {
+				if !strings.Contains(got.Reason, s) {
+					t.Errorf("Reason %q does not contain %q", got.Reason, s)
+				}
+			}
+			if tt.wantStatus == cfn.StatusSuccess && got.Reason != "" {
+				t.Errorf("SUCCESS with Reason %q", got.Reason)
+			}
+		})
+	}
+}
+
+func TestHandlerTimeoutAnswersBeforeDeadline(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+	var workEnded atomic.Bool
+	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+		customresource.SetPhysicalResourceID(ctx, "p-bk000009")
+		<-ctx.Done() // stands for AWS calls that outlast the invocation
+		workEnded.Store(true)
+		return customresource.Result{}, ctx.Err()
+	}
+	deadline := time.Now().Add(900 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	got, upload := h.response(t, "r")
+	if got.Status != cfn.StatusFailed || got.PhysicalResourceID != "p-bk000009" {
+		t.Errorf("got %s %q, want FAILED with the reported ID p-bk000009", got.Status, got.PhysicalResourceID)
+	}
+	if !strings.Contains(got.Reason, "did not finish before the Lambda deadline") || !strings.Contains(got.Reason, "partially applied") {
+		t.Errorf("Reason %q does not explain the timeout", got.Reason)
+	}
+	if !upload.Received.Before(deadline) {
+		t.Errorf("response arrived %v after the deadline", upload.Received.Sub(deadline))
+	}
+	if !workEnded.Load() {
+		t.Error("Handle returned while the work was still running")
+	}
+}
+
+func TestHandlerReasonTruncation(t *testing.T) {
+	t.Parallel()
+	head := "creating Organizations policy daily: "
+	root := "ConstraintViolationException: MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED"
+	tests := map[string]string{
+		"ascii":     head + strings.Repeat("attaching to ou-a1b2-prod0001 failed; ", 300) + root,
+		"multibyte": head + strings.Repeat("ポリシー \"quoted\" <tag> ", 400) + root,
+		"escapes":   head + strings.Repeat("\x01\n\t\"\\", 2000) + root,
+	}
+	for name, reason := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			ev := loadEvent(t, "update", h.emu.ResponseURL("r"))
+			fn := func(context.Context, cfn.Event) (customresource.Result, error) { return customresource.Result{}, errors.New(reason) }
+			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			got, upload := h.response(t, "r")
+			for _, want := range []string{head, root, "…[truncated]…", "(log stream: " + logStream + ")"} {
+				if !strings.Contains(got.Reason, want) {
+					t.Errorf("truncated Reason lost %q", want)
+				}
+			}
+			// The cut must use the room: a response far below the limit
+			// dropped more of the error than it had to.
+			if len(upload.Body) < customresource.MaxResponseBytes-64 {
+				t.Errorf("body is %d bytes; truncation wasted room", len(upload.Body))
+			}
+			// The full error still goes to the log.
+			if !logHas(t, h.logs.String(), "custom resource request failed", "error", reason) {
+				t.Error("the log does not carry the full error")
+			}
+		})
+	}
+}
+
+func TestHandlerResponseDelivery(t *testing.T) {
+	t.Parallel()
+	ok := func(context.Context, cfn.Event) (customresource.Result, error) {
+		return customresource.Result{PhysicalResourceID: "p-bk000001"}, nil
+	}
+	t.Run("5xx once then delivered", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.emu.InjectFault(awsemu.Fault{Service: awsemu.ResponseService, Kind: awsemu.FaultInternalError, First: 1})
+		ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+		if err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		h.response(t, "r")
+		if n := h.emu.CountCalls(awsemu.ResponseService, ""); n != 2 {
+			t.Errorf("got %d PUT attempts, want 2", n)
+		}
+	})
+	t.Run("connection dropped once then delivered", func(t *testing.T) {
+		t.Parallel()
+		var attempts atomic.Int32
+		var body atomic.Value
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if attempts.Add(1) == 1 {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				_ = conn.Close()
+				return
+			}
+			var buf bytes.Buffer
+			_, _ = buf.ReadFrom(r.Body)
+			body.Store(buf.String())
+		}))
+		defer srv.Close()
+		h := newHarness(t)
+		ev := loadEvent(t, "create", srv.URL+"/response")
+		if err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		if attempts.Load() != 2 || !strings.Contains(body.Load().(string), `"Status":"SUCCESS"`) {
+			t.Errorf("attempts %d, delivered %v", attempts.Load(), body.Load())
+		}
+	})
+	t.Run("4xx is not retried and fails the invocation", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.emu.InjectFault(awsemu.Fault{Service: awsemu.ResponseService, Kind: awsemu.FaultAccessDenied})
+		ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+		err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev)
+		if err == nil || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("Handle error = %v, want the 403", err)
+		}
+		if n := h.emu.CountCalls(awsemu.ResponseService, ""); n != 1 {
+			t.Errorf("got %d PUT attempts, want 1", n)
+		}
+	})
+	t.Run("persistent 5xx gives up after MaxPutAttempts", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.emu.InjectFault(awsemu.Fault{Service: awsemu.ResponseService, Kind: awsemu.FaultInternalError})
+		ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+		if err := h.handler(ok, customresource.Options{MaxPutAttempts: 3}).Handle(context.Background(), ev); err == nil {
+			t.Fatal("Handle succeeded although the response was never delivered")
+		}
+		if n := h.emu.CountCalls(awsemu.ResponseService, ""); n != 3 {
+			t.Errorf("got %d PUT attempts, want 3", n)
+		}
+	})
+}
+
+func TestHandlerLogsCarryRequestIdentity(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ev := loadEvent(t, "update", h.emu.ResponseURL("r"))
+	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+		customresource.Logger(ctx).Info("working", slog.String("step", "plan"))
+		return customresource.Result{}, errors.New("boom")
+	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "aws-req-1"})
+	if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	sc := bufio.NewScanner(strings.NewReader(h.logs.String()))
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", sc.Text())
+		}
+		lines++
+		for k, want := range map[string]string{"requestId": ev.RequestID, "stackId": ev.StackID, "logicalResourceId": ev.LogicalResourceID, "awsRequestId": "aws-req-1"} {
+			if rec[k] != want {
+				t.Errorf("log line %q: %s = %v, want %q", rec["msg"], k, rec[k], want)
+			}
+		}
+	}
+	if lines < 4 { // received, working, failed, sent
+		t.Errorf("got %d log lines, want at least 4:\n%s", lines, h.logs.String())
+	}
+}
+
+// logHas reports whether a JSON log line with message msg has key = value.
+func logHas(t *testing.T, logs, msg, key, value string) bool {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", sc.Text())
+		}
+		if rec["msg"] == msg && rec[key] == value {
+			return true
+		}
+	}
+	return false
+}
