@@ -2,13 +2,13 @@ package awsemu
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
-	"hash/crc32"
-	"crypto/md5"
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"strconv"
 	"strings"

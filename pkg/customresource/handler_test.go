@@ -260,7 +260,9 @@ func TestHandlerReasonTruncation(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			ev := loadEvent(t, "update", h.emu.ResponseURL("r"))
-			fn := func(context.Context, cfn.Event) (customresource.Result, error) { return customresource.Result{}, errors.New(reason) }
+			fn := func(context.Context, cfn.Event) (customresource.Result, error) {
+				return customresource.Result{}, errors.New(reason)
+			}
 			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
 				t.Fatal(err)
 			}
