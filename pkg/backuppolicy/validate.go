@@ -57,7 +57,7 @@ type spec struct {
 }
 
 func container(keys map[string]*spec) *spec { return &spec{keys: keys} }
-func named(entry *spec) *spec              { return &spec{entry: entry} }
+func named(entry *spec) *spec               { return &spec{entry: entry} }
 
 var (
 	single = &spec{leaf: true}
@@ -66,8 +66,8 @@ var (
 
 var policySpec = func() *spec {
 	lifecycle := container(map[string]*spec{
-		"move_to_cold_storage_after_days":            single,
-		"delete_after_days":                          single,
+		"move_to_cold_storage_after_days":           single,
+		"delete_after_days":                         single,
 		"opt_in_to_archive_for_supported_resources": single,
 	})
 	tagPair := container(map[string]*spec{"tag_key": single, "tag_value": single})

@@ -1,0 +1,153 @@
+package orgpolicy
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
+)
+
+func TestDecodeProperties(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		props    string
+		defaults Defaults
+		want     Properties
+	}{
+		{
+			name:     "minimal with defaults",
+			props:    `{"PolicyName":"daily","PolicyContent":"{}","ServiceToken":"arn:aws:lambda:us-east-1:222222222222:function:f"}`,
+			defaults: Defaults{OrgManagementAccount: "111111111111", ExternalID: "ext-123"},
+			want: Properties{
+				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{Inline: "{}"},
+				RegionsOperator: "@@append", OrgManagementAccount: "111111111111",
+				OrgAdminRoleName: DefaultOrgAdminRoleName, ExternalID: "ext-123", Tags: map[string]string{},
+			},
+		},
+		{
+			name: "lists as comma strings, deduplicated; resource overrides defaults",
+			props: `{"PolicyName":"daily","PolicyContent":"{}","PolicyTargets":" r-a1b2 ,ou-a1b2-prod0001,r-a1b2,",
+				"PolicyRegions":"us-east-1,eu-west-1","PolicyRegionsOperator":"@@assign",
+				"OrgManagementAccount":"999999999999","OrgAdminRoleName":"path/to/Admin"}`,
+			defaults: Defaults{OrgManagementAccount: "111111111111", OrgAdminRoleName: "FromEnv"},
+			want: Properties{
+				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{Inline: "{}"},
+				Targets: []string{"r-a1b2", "ou-a1b2-prod0001"}, Regions: []string{"us-east-1", "eu-west-1"},
+				RegionsOperator: "@@assign", OrgManagementAccount: "999999999999", OrgAdminRoleName: "path/to/Admin", Tags: map[string]string{},
+			},
+		},
+		{
+			name: "variables as a list of maps, a map, or JSON text; tags as a map",
+			props: `{"PolicyName":"daily","PolicyContent":{"plans":{"p":{}}},
+				"Variables":[{"$b":"2"},{"$a":"1"}],"Tags":{"team":"platform","env":""}}`,
+			want: Properties{
+				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{Inline: `{"plans":{"p":{}}}`},
+				Variables:       []backuppolicy.Variable{{Placeholder: "$b", Value: "2"}, {Placeholder: "$a", Value: "1"}},
+				RegionsOperator: "@@append", OrgAdminRoleName: DefaultOrgAdminRoleName,
+				Tags: map[string]string{"team": "platform", "env": ""},
+			},
+		},
+		{
+			name:  "variables as JSON text, S3 content",
+			props: `{"PolicyName":"daily","PolicyContent":{"S3":{"PolicyBucket":"b","PolicyKey":"k/p.json","VersionId":"v1"}},"Variables":"{\"$x\":\"y\"}"}`,
+			want: Properties{
+				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{S3: &S3Location{Bucket: "b", Key: "k/p.json", VersionID: "v1"}},
+				Variables:       []backuppolicy.Variable{{Placeholder: "$x", Value: "y"}},
+				RegionsOperator: "@@append", OrgAdminRoleName: DefaultOrgAdminRoleName, Tags: map[string]string{},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var m map[string]any
+			if err := json.Unmarshal([]byte(tt.props), &m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeProperties(m, tt.defaults)
+			if err != nil {
+				t.Fatalf("DecodeProperties: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecodePropertiesErrors(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		props string
+		want  string
+	}{
+		"targets not a list":      {`{"PolicyName":"n","PolicyContent":"{}","PolicyTargets":{"a":1}}`, "PolicyTargets: must be a list or a comma-separated string, not an object"},
+		"target not a string":     {`{"PolicyName":"n","PolicyContent":"{}","PolicyTargets":["r-a1b2",5]}`, "PolicyTargets[1]: must be a string, not float64"},
+		"name not a string":       {`{"PolicyName":{"a":1},"PolicyContent":"{}"}`, "PolicyName: must be a string, not an object"},
+		"empty content":           {`{"PolicyName":"n","PolicyContent":"  "}`, "PolicyContent: must not be empty"},
+		"content a list":          {`{"PolicyName":"n","PolicyContent":[1]}`, "PolicyContent: must be a JSON string or an object, not a list"},
+		"variable value a number": {`{"PolicyName":"n","PolicyContent":"{}","Variables":{"$x":1}}`, `Variables["$x"]: value must be a string`},
+		"variable given twice":    {`{"PolicyName":"n","PolicyContent":"{}","Variables":[{"$x":"1"},{"$x":"2"}]}`, `Variables["$x"]: placeholder given twice`},
+		"variables bad JSON":      {`{"PolicyName":"n","PolicyContent":"{}","Variables":"{nope"}`, "Variables: a string must hold JSON"},
+		"tag value too long":      {`{"PolicyName":"n","PolicyContent":"{}","Tags":[{"Key":"k","Value":"` + strings.Repeat("v", 257) + `"}]}`, "Tags[0]: Value must be at most 256 characters"},
+		"tag key twice":           {`{"PolicyName":"n","PolicyContent":"{}","Tags":[{"Key":"k","Value":"1"},{"Key":"k","Value":"2"}]}`, `Tags[1]: Key "k" given twice`},
+		"description too long":    {`{"PolicyName":"n","PolicyContent":"{}","PolicyDescription":"` + strings.Repeat("d", 513) + `"}`, "PolicyDescription: 513 characters; at most 512 allowed"},
+		"role name":               {`{"PolicyName":"n","PolicyContent":"{}","OrgAdminRoleName":"bad role"}`, `OrgAdminRoleName: "bad role" is not an IAM role name`},
+		"external id":             {`{"PolicyName":"n","PolicyContent":"{}","ExternalId":"x"}`, "ExternalId: must be 2 to 1224 characters"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var m map[string]any
+			if err := json.Unmarshal([]byte(tt.props), &m); err != nil {
+				t.Fatal(err)
+			}
+			_, err := DecodeProperties(m, Defaults{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTooManyTags(t *testing.T) {
+	t.Parallel()
+	tags := map[string]any{}
+	for i := range 49 {
+		tags[strings.Repeat("k", i+1)] = "v"
+	}
+	_, err := DecodeProperties(map[string]any{"PolicyName": "n", "PolicyContent": "{}", "Tags": tags}, Defaults{})
+	if err == nil || !strings.Contains(err.Error(), "Tags: 49 tags; at most 48 allowed") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestAccessRoleARN(t *testing.T) {
+	t.Parallel()
+	p := Properties{OrgManagementAccount: "111111111111", OrgAdminRoleName: "Admin", ExternalID: "e"}
+	if got := access(p, "arn:aws-us-gov:cloudformation:us-gov-west-1:222222222222:stack/s/1"); got.RoleARN != "arn:aws-us-gov:iam::111111111111:role/Admin" || got.ExternalID != "e" {
+		t.Errorf("access = %+v", got)
+	}
+	if got := access(Properties{}, "arn:aws:cloudformation:us-east-1:222222222222:stack/s/1"); got != (Access{}) {
+		t.Errorf("without a management account the function's own credentials are used, got %+v", got)
+	}
+}
+
+func FuzzDecodeProperties(f *testing.F) {
+	f.Add(`{"PolicyName":"daily","PolicyContent":"{}","PolicyTargets":"r-a1b2,ou-a1b2-prod0001","Variables":[{"$a":"b"}],"Tags":[{"Key":"k","Value":"v"}]}`)
+	f.Add(`{"PolicyContent":{"S3":{"PolicyBucket":1}},"Variables":"[1]","Tags":{"k":[]}}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(data), &m) != nil {
+			return
+		}
+		p, err := DecodeProperties(m, Defaults{})
+		if err == nil && (p.PolicyName == "" || (p.Content.Inline == "" && p.Content.S3 == nil)) {
+			t.Fatalf("accepted properties without a name or content: %+v", p)
+		}
+	})
+}
