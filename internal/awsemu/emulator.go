@@ -29,9 +29,10 @@ type Options struct {
 	Seed uint64
 	// Addr is the listen address; default "127.0.0.1:0" (a free port).
 	Addr string
-	// CredentialLifetime is how long AssumeRole credentials last; default
-	// one hour.
-	CredentialLifetime time.Duration
+	// MaxCredentialLifetime caps how long AssumeRole credentials last
+	// (they last DurationSeconds, default one hour, up to this); tests set
+	// it low to see credentials refreshed. Default 12 hours.
+	MaxCredentialLifetime time.Duration
 }
 
 // Emulator is a running in-process AWS endpoint.
@@ -65,8 +66,8 @@ func Start(opts Options) (*Emulator, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
-	if opts.CredentialLifetime <= 0 {
-		opts.CredentialLifetime = time.Hour
+	if opts.MaxCredentialLifetime <= 0 {
+		opts.MaxCredentialLifetime = 12 * time.Hour
 	}
 	fixture := SampleOrganization()
 	if opts.Organization != nil {
@@ -88,7 +89,7 @@ func Start(opts Options) (*Emulator, error) {
 		responses:  newResponseStore(),
 	}
 	e.faults.rng = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
-	e.sts = newSTS(e.identities, opts.CredentialLifetime)
+	e.sts = newSTS(e.identities, opts.MaxCredentialLifetime)
 	e.s3 = newS3()
 	e.services = map[string]service{
 		"organizations": newJSONProtocol("AWSOrganizationsV20161128", org.operations(), unrecognizedClientJSON),

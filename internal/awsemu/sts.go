@@ -25,11 +25,11 @@ type Role struct {
 type stsService struct {
 	ids      *identities
 	roles    map[string]Role
-	lifetime time.Duration
+	maxLifetime time.Duration
 }
 
-func newSTS(ids *identities, lifetime time.Duration) *stsService {
-	return &stsService{ids: ids, roles: map[string]Role{}, lifetime: lifetime}
+func newSTS(ids *identities, maxLifetime time.Duration) *stsService {
+	return &stsService{ids: ids, roles: map[string]Role{}, maxLifetime: maxLifetime}
 }
 
 // AddRole creates or replaces an assumable role.
@@ -75,7 +75,7 @@ func (s *stsService) assumeRole(c *call, form url.Values) (any, *APIError) {
 	if !sessionNamePattern.MatchString(session) {
 		return nil, clientError("ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
 	}
-	duration := s.lifetime
+	duration := time.Hour
 	if d := form.Get("DurationSeconds"); d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 900 || n > 43200 {
@@ -83,6 +83,7 @@ func (s *stsService) assumeRole(c *call, form url.Values) (any, *APIError) {
 		}
 		duration = time.Duration(n) * time.Second
 	}
+	duration = min(duration, s.maxLifetime)
 	role, ok := s.roles[roleARN]
 	if !ok || !trusts(role, c.caller) || (role.ExternalID != "" && role.ExternalID != externalID) {
 		return nil, withStatus(clientError("AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.caller.ARN, roleARN), http.StatusForbidden)

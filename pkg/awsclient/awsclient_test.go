@@ -1,0 +1,232 @@
+package awsclient_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-xray-sdk-go/v2/xray"
+	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
+
+	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
+)
+
+const mgmtAdmin = "arn:aws:iam::111111111111:user/admin"
+
+func load(t *testing.T, emu *awsemu.Emulator, principal string, opts awsclient.Options) aws.Config {
+	t.Helper()
+	opts.ConfigOptions = append(emu.ConfigOptions(emu.CredentialsFor(principal)), opts.ConfigOptions...)
+	cfg, err := awsclient.Load(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestLoadHonoursAWSEndpointURL(t *testing.T) {
+	emu := awsemu.New(t, awsemu.Options{})
+	creds := emu.CredentialsFor(mgmtAdmin)
+	for _, kv := range emu.Env(creds) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	cfg, err := awsclient.Load(context.Background(), awsclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Arn) != mgmtAdmin || cfg.Region != awsemu.Region {
+		t.Errorf("caller %s in %s; the environment's endpoint, keys and region were not used", aws.ToString(out.Arn), cfg.Region)
+	}
+}
+
+func TestOrganizationsRetries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		kind         awsemu.FaultKind
+		first        int
+		wantErrCode  string
+		wantAttempts int
+	}{
+		{"concurrent modification clears", awsemu.FaultConcurrentModification, 3, "", 4},
+		{"policy changes in progress clears", awsemu.FaultPolicyChangesInProgress, 2, "", 3},
+		{"finalizing organization clears", awsemu.FaultFinalizingOrganization, 1, "", 2},
+		{"throttling clears", awsemu.FaultThrottle, 2, "", 3},
+		{"5xx clears", awsemu.FaultInternalError, 2, "", 3},
+		{"persistent concurrent modification stops at MaxAttempts", awsemu.FaultConcurrentModification, 0, "ConcurrentModificationException", 4},
+		{"access denied is not retried", awsemu.FaultAccessDenied, 0, "AccessDeniedException", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			emu := awsemu.New(t, awsemu.Options{})
+			emu.InjectFault(awsemu.Fault{Service: "organizations", Kind: tt.kind, First: tt.first})
+			org := awsclient.Organizations(load(t, emu, mgmtAdmin, awsclient.Options{MaxAttempts: 4, MaxBackoff: time.Millisecond}))
+			_, err := org.DescribeOrganization(context.Background(), &organizations.DescribeOrganizationInput{})
+			if tt.wantErrCode == "" && err != nil {
+				t.Fatalf("DescribeOrganization: %v", err)
+			}
+			if tt.wantErrCode != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErrCode)) {
+				t.Fatalf("error %v, want %s", err, tt.wantErrCode)
+			}
+			if n := emu.CountCalls("organizations", "DescribeOrganization"); n != tt.wantAttempts {
+				t.Errorf("%d attempts, want %d", n, tt.wantAttempts)
+			}
+		})
+	}
+}
+
+func TestRetriesEndWithTheContext(t *testing.T) {
+	t.Parallel()
+	emu := awsemu.New(t, awsemu.Options{})
+	emu.InjectFault(awsemu.Fault{Service: "organizations", Kind: awsemu.FaultConcurrentModification})
+	// Long backoff, many attempts: only the deadline can end this.
+	org := awsclient.Organizations(load(t, emu, mgmtAdmin, awsclient.Options{MaxAttempts: 50, MaxBackoff: time.Hour}))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want the context's deadline", err)
+	}
+	if n := emu.CountCalls("organizations", ""); n >= 50 {
+		t.Errorf("%d attempts: the retries did not stop at the deadline", n)
+	}
+}
+
+func TestRoleCredentialsCache(t *testing.T) {
+	t.Parallel()
+	const role = "arn:aws:iam::111111111111:role/Admin"
+	emu := awsemu.New(t, awsemu.Options{})
+	emu.AddRole(awsemu.Role{ARN: role, Trusted: []string{"arn:aws:iam::222222222222:root"}})
+	base := load(t, emu, "arn:aws:iam::222222222222:role/manager", awsclient.Options{})
+	roles := awsclient.NewRoleCredentials(sts.NewFromConfig(base), "backup org/policy manager!")
+	ctx := context.Background()
+
+	for range 3 {
+		cfg, err := roles.Config(ctx, base, role, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "arn:aws:sts::111111111111:assumed-role/Admin/backup-org-policy-manager-"; aws.ToString(out.Arn) != want {
+			t.Errorf("caller %s, want %s (session name sanitized)", aws.ToString(out.Arn), want)
+		}
+	}
+	if n := emu.CountCalls("sts", "AssumeRole"); n != 1 {
+		t.Errorf("%d AssumeRole calls for one role, want 1", n)
+	}
+	if _, err := roles.Config(ctx, base, role, "ext-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.CountCalls("sts", "AssumeRole"); n != 2 {
+		t.Errorf("%d AssumeRole calls; another external ID is another cache entry", n)
+	}
+	_, err := roles.Config(ctx, base, "arn:aws:iam::111111111111:role/Missing", "")
+	if err == nil || !strings.Contains(err.Error(), "assuming role arn:aws:iam::111111111111:role/Missing") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("error for a role that cannot be assumed: %v", err)
+	}
+}
+
+func TestRoleCredentialsRefreshBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	const role = "arn:aws:iam::111111111111:role/Admin"
+	// Credentials that expire within the refresh window are replaced on
+	// the next use instead of lapsing mid-invocation.
+	emu := awsemu.New(t, awsemu.Options{MaxCredentialLifetime: 4 * time.Minute})
+	emu.AddRole(awsemu.Role{ARN: role, Trusted: []string{"arn:aws:iam::222222222222:root"}})
+	base := load(t, emu, "arn:aws:iam::222222222222:role/manager", awsclient.Options{})
+	roles := awsclient.NewRoleCredentials(sts.NewFromConfig(base), "s")
+	for range 2 {
+		if _, err := roles.Config(context.Background(), base, role, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := emu.CountCalls("sts", "AssumeRole"); n != 2 {
+		t.Errorf("%d AssumeRole calls, want 2", n)
+	}
+}
+
+// The X-Ray tests change the X-Ray SDK's global configuration, so they do
+// not run in parallel.
+
+func TestTracingIsQuietOutsideLambda(t *testing.T) {
+	var logs syncWriter
+	xray.SetLogger(xraylog.NewDefaultLogger(&logs, xraylog.LogLevelDebug))
+	emu := awsemu.New(t, awsemu.Options{})
+	cfg := load(t, emu, mgmtAdmin, awsclient.Options{Tracing: true})
+	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "context missing") || strings.Contains(logs.String(), "segment cannot be found") {
+		t.Errorf("X-Ray complained outside Lambda:\n%s", logs.String())
+	}
+}
+
+func TestTracingRecordsSubsegmentsInLambda(t *testing.T) {
+	daemon, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer daemon.Close()
+	if err := xray.Configure(xray.Config{DaemonAddr: daemon.LocalAddr().String()}); err != nil {
+		t.Fatal(err)
+	}
+	emu := awsemu.New(t, awsemu.Options{})
+	org := awsclient.Organizations(load(t, emu, mgmtAdmin, awsclient.Options{Tracing: true}))
+	// What aws-lambda-go puts in each invocation's context.
+	ctx := context.WithValue(context.Background(), xray.LambdaTraceHeaderKey, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+	if _, err := org.ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: types.PolicyTypeBackupPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	_ = daemon.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := daemon.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no segment reached the X-Ray daemon: %v", err)
+	}
+	seg := string(buf[:n])
+	for _, want := range []string{`"name":"Organizations"`, `"operation":"ListPolicies"`, `"trace_id":"1-5759e988-bd862e3fe1be46a994272793"`} {
+		if !strings.Contains(seg, want) {
+			t.Errorf("segment lacks %s:\n%s", want, seg)
+		}
+	}
+	emuReq := emu.CallsTo("organizations")
+	if len(emuReq) != 1 {
+		t.Fatalf("%d calls", len(emuReq))
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
