@@ -23,8 +23,8 @@ type Role struct {
 }
 
 type stsService struct {
-	ids      *identities
-	roles    map[string]Role
+	ids         *identities
+	roles       map[string]Role
 	maxLifetime time.Duration
 }
 
