@@ -190,8 +190,10 @@ func TestTracingRecordsSubsegmentsInLambda(t *testing.T) {
 	}
 	emu := awsemu.New(t, awsemu.Options{})
 	org := awsclient.Organizations(load(t, emu, mgmtAdmin, awsclient.Options{Tracing: true}))
-	// What aws-lambda-go puts in each invocation's context.
-	ctx := context.WithValue(context.Background(), xray.LambdaTraceHeaderKey, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+	// What aws-lambda-go puts in each invocation's context, under the
+	// string key the X-Ray SDK reads.
+	const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	ctx := context.WithValue(context.Background(), xray.LambdaTraceHeaderKey, header) //nolint:staticcheck // SA1029: the string key is the libraries' contract
 	if _, err := org.ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: types.PolicyTypeBackupPolicy}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-xray-sdk-go/v2/instrumentation/awsv2"
 	"github.com/aws/aws-xray-sdk-go/v2/strategy/ctxmissing"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
+	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
 )
 
 // Defaults of the retry policy. Attempts are many because the errors worth
@@ -36,6 +38,10 @@ type Options struct {
 	// Tracing adds X-Ray instrumentation to every client made from the
 	// configuration.
 	Tracing bool
+	// Logger receives the X-Ray SDK's own messages as JSON log records
+	// (by default it prints plain text to stdout, which breaks JSON
+	// logs); nil leaves the X-Ray SDK's logger as it is.
+	Logger *slog.Logger
 	// ConfigOptions are applied after this package's own, for overrides
 	// such as config.WithBaseEndpoint or static credentials in tests.
 	ConfigOptions []func(*config.LoadOptions) error
@@ -72,6 +78,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	if opts.Tracing {
+		if opts.Logger != nil {
+			xray.SetLogger(xrayLogger{opts.Logger})
+		}
 		Instrument(&cfg)
 	}
 	return cfg, nil
@@ -93,4 +102,19 @@ func Instrument(cfg *aws.Config) {
 		}
 	})
 	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+}
+
+// xrayLogger writes the X-Ray SDK's messages through slog. Its info
+// messages ("Emitter using address ...") are debug detail for the function.
+type xrayLogger struct{ l *slog.Logger }
+
+func (x xrayLogger) Log(level xraylog.LogLevel, msg fmt.Stringer) {
+	lvl := slog.LevelDebug
+	switch level {
+	case xraylog.LogLevelWarn:
+		lvl = slog.LevelWarn
+	case xraylog.LogLevelError:
+		lvl = slog.LevelError
+	}
+	x.l.Log(context.Background(), lvl, "x-ray: "+msg.String(), slog.String("component", "xray"))
 }

@@ -2,6 +2,7 @@ package customresource
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -106,6 +107,22 @@ func (p *panicError) Error() string { return fmt.Sprintf("internal error: panic:
 // ErrTimeout is the cause of a FAILED response sent because the work did not
 // finish before the safety margin.
 var ErrTimeout = errors.New("the work did not finish before the Lambda deadline")
+
+// HandleRaw is the Lambda handler: it decodes the event itself so that a
+// malformed request that still names its ResponseURL is answered FAILED
+// rather than never.
+func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
+	ev, err := DecodeEvent(raw)
+	if err == nil {
+		return h.Handle(ctx, ev)
+	}
+	logger := h.opts.Logger.With(slog.String("requestId", ev.RequestID), slog.String("stackId", ev.StackID), slog.String("logicalResourceId", ev.LogicalResourceID))
+	logger.Error("malformed custom resource request", slog.String("error", err.Error()))
+	if ev.ResponseURL == "" || ev.RequestID == "" {
+		return err
+	}
+	return h.respond(ctx, logger, ev, outcome{err: err}, "")
+}
 
 // Handle serves one request and returns nil once its response is delivered,
 // whatever the response says. It returns an error only when the response

@@ -24,6 +24,9 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
+// responseName is where the harness's response URL stores responses.
+const responseName = "r"
+
 const logStream = "2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef"
 
 func loadEvent(t *testing.T, name, responseURL string) cfn.Event {
@@ -75,9 +78,9 @@ func (h *harness) handler(fn customresource.Func, opts customresource.Options) *
 
 // response returns the only response uploaded for the event, failing the
 // test if there is not exactly one.
-func (h *harness) response(t *testing.T, name string) (cfn.Response, awsemu.Upload) {
+func (h *harness) response(t *testing.T) (cfn.Response, awsemu.Upload) {
 	t.Helper()
-	uploads := h.emu.Uploads(name)
+	uploads := h.emu.Uploads(responseName)
 	if len(uploads) != 1 {
 		t.Fatalf("got %d responses uploaded, want exactly 1", len(uploads))
 	}
@@ -137,13 +140,12 @@ func TestHandlerOutcomes(t *testing.T) {
 			name:  "panic is recovered into FAILED",
 			event: "update",
 			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				var m map[string]int
-				m["boom"]++
-				return customresource.Result{}, nil
+				var targets []string
+				return customresource.Result{PhysicalResourceID: targets[len(ev.RequestID)]}, nil
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000001",
-			wantReason: []string{"internal error: panic: assignment to entry in nil map"},
+			wantReason: []string{"internal error: panic: runtime error: index out of range [36] with length 0"},
 		},
 		{
 			name:  "update replacement returns the new ID",
@@ -188,11 +190,11 @@ func TestHandlerOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			ev := loadEvent(t, tt.event, h.emu.ResponseURL("r"))
+			ev := loadEvent(t, tt.event, h.emu.ResponseURL(responseName))
 			if err := h.handler(tt.fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
-			got, _ := h.response(t, "r")
+			got, _ := h.response(t)
 			if got.Status != tt.wantStatus || got.PhysicalResourceID != tt.wantID {
 				t.Errorf("got status %s, physical ID %q; want %s, %q (reason %q)", got.Status, got.PhysicalResourceID, tt.wantStatus, tt.wantID, got.Reason)
 			}
@@ -217,7 +219,7 @@ func TestHandlerOutcomes(t *testing.T) {
 func TestHandlerTimeoutAnswersBeforeDeadline(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+	ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
 	var workEnded atomic.Bool
 	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
 		customresource.SetPhysicalResourceID(ctx, "p-bk000009")
@@ -231,7 +233,7 @@ func TestHandlerTimeoutAnswersBeforeDeadline(t *testing.T) {
 	if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	got, upload := h.response(t, "r")
+	got, upload := h.response(t)
 	if got.Status != cfn.StatusFailed || got.PhysicalResourceID != "p-bk000009" {
 		t.Errorf("got %s %q, want FAILED with the reported ID p-bk000009", got.Status, got.PhysicalResourceID)
 	}
@@ -259,14 +261,14 @@ func TestHandlerReasonTruncation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			ev := loadEvent(t, "update", h.emu.ResponseURL("r"))
+			ev := loadEvent(t, "update", h.emu.ResponseURL(responseName))
 			fn := func(context.Context, cfn.Event) (customresource.Result, error) {
 				return customresource.Result{}, errors.New(reason)
 			}
 			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
 				t.Fatal(err)
 			}
-			got, upload := h.response(t, "r")
+			got, upload := h.response(t)
 			for _, want := range []string{head, root, "…[truncated]…", "(log stream: " + logStream + ")"} {
 				if !strings.Contains(got.Reason, want) {
 					t.Errorf("truncated Reason lost %q", want)
@@ -294,11 +296,11 @@ func TestHandlerResponseDelivery(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		h.emu.InjectFault(awsemu.Fault{Service: awsemu.ResponseService, Kind: awsemu.FaultInternalError, First: 1})
-		ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+		ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
 		if err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
-		h.response(t, "r")
+		h.response(t)
 		if n := h.emu.CountCalls(awsemu.ResponseService, ""); n != 2 {
 			t.Errorf("got %d PUT attempts, want 2", n)
 		}
@@ -331,7 +333,7 @@ func TestHandlerResponseDelivery(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		h.emu.InjectFault(awsemu.Fault{Service: awsemu.ResponseService, Kind: awsemu.FaultAccessDenied})
-		ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+		ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
 		err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev)
 		if err == nil || !strings.Contains(err.Error(), "403") {
 			t.Fatalf("Handle error = %v, want the 403", err)
@@ -344,7 +346,7 @@ func TestHandlerResponseDelivery(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		h.emu.InjectFault(awsemu.Fault{Service: awsemu.ResponseService, Kind: awsemu.FaultInternalError})
-		ev := loadEvent(t, "create", h.emu.ResponseURL("r"))
+		ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
 		if err := h.handler(ok, customresource.Options{MaxPutAttempts: 3}).Handle(context.Background(), ev); err == nil {
 			t.Fatal("Handle succeeded although the response was never delivered")
 		}
@@ -357,7 +359,7 @@ func TestHandlerResponseDelivery(t *testing.T) {
 func TestHandlerLogsCarryRequestIdentity(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	ev := loadEvent(t, "update", h.emu.ResponseURL("r"))
+	ev := loadEvent(t, "update", h.emu.ResponseURL(responseName))
 	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
 		customresource.Logger(ctx).Info("working", slog.String("step", "plan"))
 		return customresource.Result{}, errors.New("boom")

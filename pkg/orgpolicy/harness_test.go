@@ -55,7 +55,7 @@ type envOptions struct {
 	deadline       time.Duration
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.emu.PageSize == 0 {
 		o.emu.PageSize = 2 // every list is read across pages
@@ -104,7 +104,7 @@ func (s *syncBuffer) String() string {
 // props returns the properties of the resource under test with overrides
 // applied (a nil value removes the property), as CloudFormation delivers
 // them: strings and lists of strings.
-func props(t *testing.T, overrides map[string]any) map[string]any {
+func props(t testing.TB, overrides map[string]any) map[string]any {
 	t.Helper()
 	content, err := os.ReadFile("testdata/daily.json")
 	if err != nil {
@@ -167,7 +167,7 @@ func (e *env) event(r request) cfn.Event {
 
 // do sends a request through the Lambda handler and returns the one
 // response CloudFormation received.
-func (e *env) do(t *testing.T, r request) cfn.Response {
+func (e *env) do(t testing.TB, r request) cfn.Response {
 	t.Helper()
 	ev := e.event(r)
 	ctx, cancel := context.WithTimeout(context.Background(), e.deadline)
@@ -178,7 +178,7 @@ func (e *env) do(t *testing.T, r request) cfn.Response {
 	return e.response(t, ev.RequestID)
 }
 
-func (e *env) response(t *testing.T, requestID string) cfn.Response {
+func (e *env) response(t testing.TB, requestID string) cfn.Response {
 	t.Helper()
 	uploads := e.emu.Uploads(requestID)
 	if len(uploads) != 1 {
@@ -194,21 +194,21 @@ func (e *env) response(t *testing.T, requestID string) cfn.Response {
 	return resp
 }
 
-func (e *env) create(t *testing.T, p map[string]any) cfn.Response {
+func (e *env) create(t testing.TB, p map[string]any) cfn.Response {
 	t.Helper()
 	resp := e.do(t, request{typ: cfn.RequestCreate, props: p})
 	mustSucceed(t, resp)
 	return resp
 }
 
-func mustSucceed(t *testing.T, resp cfn.Response) {
+func mustSucceed(t testing.TB, resp cfn.Response) {
 	t.Helper()
 	if resp.Status != cfn.StatusSuccess {
 		t.Fatalf("got %s: %s", resp.Status, resp.Reason)
 	}
 }
 
-func mustFail(t *testing.T, resp cfn.Response, reasons ...string) {
+func mustFail(t testing.TB, resp cfn.Response, reasons ...string) {
 	t.Helper()
 	if resp.Status != cfn.StatusFailed {
 		t.Fatalf("got %s, want FAILED", resp.Status)
@@ -220,7 +220,7 @@ func mustFail(t *testing.T, resp cfn.Response, reasons ...string) {
 	}
 }
 
-func (e *env) policy(t *testing.T, id string) awsemu.PolicyState {
+func (e *env) policy(t testing.TB, id string) awsemu.PolicyState {
 	t.Helper()
 	p, ok := e.emu.Policy(id)
 	if !ok {

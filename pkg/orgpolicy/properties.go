@@ -113,19 +113,19 @@ func (d *decoder) fail(format string, args ...any) {
 
 // scalar reads a property CloudFormation delivers as a string (numbers and
 // booleans arrive as strings; direct invocations may send them raw).
-func (d *decoder) scalar(name string) (string, bool) {
+func (d *decoder) scalar(name string) string {
 	v, ok := d.props[name]
 	if !ok || v == nil {
-		return "", false
+		return ""
 	}
 	switch x := v.(type) {
 	case string:
-		return x, true
+		return x
 	case bool, float64, json.Number:
-		return fmt.Sprint(x), true
+		return fmt.Sprint(x)
 	}
 	d.fail("%s: must be a string, not %s", name, describeJSON(v))
-	return "", false
+	return ""
 }
 
 // list reads a list property given as a list or a comma-separated string.
@@ -183,7 +183,7 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 		}
 	}
 
-	p.PolicyName, _ = d.scalar("PolicyName")
+	p.PolicyName = d.scalar("PolicyName")
 	switch n := utf8.RuneCountInString(p.PolicyName); {
 	case n == 0:
 		d.fail("PolicyName: required, 1 to 128 characters")
@@ -191,12 +191,12 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 		d.fail("PolicyName: %d characters; at most 128 allowed", n)
 	}
 
-	p.PolicyDescription, _ = d.scalar("PolicyDescription")
+	p.PolicyDescription = d.scalar("PolicyDescription")
 	if n := utf8.RuneCountInString(p.PolicyDescription); n > 512 {
 		d.fail("PolicyDescription: %d characters; at most 512 allowed", n)
 	}
 
-	p.PolicyType, _ = d.scalar("PolicyType")
+	p.PolicyType = d.scalar("PolicyType")
 	if p.PolicyType == "" {
 		p.PolicyType = string(types.PolicyTypeBackupPolicy)
 	}
@@ -217,7 +217,7 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 			d.fail("PolicyRegions[%d]: %q is not a Region code such as us-east-1", i, r)
 		}
 	}
-	p.RegionsOperator, _ = d.scalar("PolicyRegionsOperator")
+	p.RegionsOperator = d.scalar("PolicyRegionsOperator")
 	if p.RegionsOperator == "" {
 		p.RegionsOperator = backuppolicy.OpAppend
 	}
@@ -252,14 +252,14 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 // access reads where the policy lives: the management account, the role
 // and the external ID, falling back to the function's defaults.
 func (d *decoder) access(p *Properties, defaults Defaults) {
-	p.OrgManagementAccount, _ = d.scalar("OrgManagementAccount")
+	p.OrgManagementAccount = d.scalar("OrgManagementAccount")
 	if p.OrgManagementAccount == "" {
 		p.OrgManagementAccount = defaults.OrgManagementAccount
 	}
 	if p.OrgManagementAccount != "" && !accountPattern.MatchString(p.OrgManagementAccount) {
 		d.fail("OrgManagementAccount: %q is not a 12-digit account ID", p.OrgManagementAccount)
 	}
-	p.OrgAdminRoleName, _ = d.scalar("OrgAdminRoleName")
+	p.OrgAdminRoleName = d.scalar("OrgAdminRoleName")
 	if p.OrgAdminRoleName == "" {
 		p.OrgAdminRoleName = defaults.OrgAdminRoleName
 	}
@@ -269,7 +269,7 @@ func (d *decoder) access(p *Properties, defaults Defaults) {
 	if !roleNamePattern.MatchString(p.OrgAdminRoleName) {
 		d.fail("OrgAdminRoleName: %q is not an IAM role name (letters, digits and +=,.@_- up to 64, optionally after a path)", p.OrgAdminRoleName)
 	}
-	p.ExternalID, _ = d.scalar("ExternalId")
+	p.ExternalID = d.scalar("ExternalId")
 	if p.ExternalID == "" {
 		p.ExternalID = defaults.ExternalID
 	}
@@ -451,7 +451,7 @@ func (d *decoder) tags() map[string]string {
 func decodeAccess(props map[string]any, defaults Defaults) (Properties, error) {
 	d := &decoder{props: props}
 	var p Properties
-	p.PolicyType, _ = d.scalar("PolicyType")
+	p.PolicyType = d.scalar("PolicyType")
 	if p.PolicyType == "" {
 		p.PolicyType = string(types.PolicyTypeBackupPolicy)
 	}

@@ -1,0 +1,52 @@
+// Command demo plays the sample CloudFormation events in events/ through the
+// real policy manager bootstrap, started as Lambda starts it, against an
+// emulated AWS organization, and prints what CloudFormation and the
+// organization see. No AWS account is needed: `make demo`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/backup-as-code/orgbackup/internal/localenv"
+)
+
+func main() {
+	bootstrap := flag.String("bootstrap", "bin/local/backup-org-policy-manager/bootstrap", "the policy manager binary")
+	events := flag.String("events", "events", "directory of sample events")
+	logs := flag.String("logs", "bin/demo-function.log", "file for the function's own log lines")
+	flag.Parse()
+
+	if err := run(*bootstrap, *events, *logs); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bootstrap, events, logPath string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	return localenv.Demo(ctx, localenv.DemoOptions{
+		Bootstrap: bootstrap,
+		Events: []string{
+			filepath.Join(events, "org-policy-create.json"),
+			filepath.Join(events, "org-policy-update.json"),
+			filepath.Join(events, "org-policy-delete.json"),
+		},
+		Out:     os.Stdout,
+		Logs:    logFile,
+		LogPath: logPath,
+	})
+}

@@ -1,0 +1,54 @@
+package localenv_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backup-as-code/orgbackup/internal/localenv"
+	"github.com/backup-as-code/orgbackup/internal/runtimeapi"
+)
+
+// TestDemo runs what `make demo` runs and checks its report.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function binary")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bin, err := runtimeapi.Build(ctx, "github.com/backup-as-code/orgbackup/functions/backup-org-policy-manager", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, logs bytes.Buffer
+	err = localenv.Demo(ctx, localenv.DemoOptions{
+		Bootstrap: bin,
+		Events:    []string{"../../events/org-policy-create.json", "../../events/org-policy-update.json", "../../events/org-policy-delete.json"},
+		Out:       &out, Logs: &logs, LogPath: "function.log",
+	})
+	if err != nil {
+		t.Fatalf("Demo: %v\n%s", err, out.String())
+	}
+	report := out.String()
+	for _, want := range []string{
+		"=== Create OrgDailyMonthlyPolicy",
+		`"Status": "SUCCESS"`,
+		"AWS calls: 1 cloudformation-response:PutResponse, 2 organizations:AttachPolicy, 1 organizations:CreatePolicy, 1 sts:AssumeRole",
+		"attached to ou-a1b2-prod0001   Prod",
+		"=== Update OrgDailyMonthlyPolicy",
+		"attached to ou-a1b2-workload1  Workloads",
+		"tag cost-center = cc-1234",
+		"=== Delete OrgDailyMonthlyPolicy",
+		"Organization: no backup policies.",
+		"X-Ray segments",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Count(report, "CloudFormation received 1 response") != 3 {
+		t.Errorf("not every event got exactly one response:\n%s", report)
+	}
+}

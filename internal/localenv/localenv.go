@@ -1,0 +1,139 @@
+// Package localenv runs a function's real bootstrap binary the way Lambda
+// does (internal/runtimeapi) against emulated AWS (internal/awsemu) holding
+// the sample organization, and delivers CloudFormation events to it the
+// way CloudFormation does. The demo and the end-to-end tests use it.
+package localenv
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/internal/runtimeapi"
+)
+
+// Identities of the sample solution: the manager function's execution role
+// in the solution account, and the role it assumes in the management
+// account (cfn/ creates both in a real deployment).
+const (
+	ManagerRoleARN    = "arn:aws:iam::222222222222:role/backup-org-policy-manager"
+	ManagerSessionARN = "arn:aws:sts::222222222222:assumed-role/backup-org-policy-manager/backup-org-policy-manager"
+	OrgAdminRoleARN   = "arn:aws:iam::111111111111:role/BackupOrgPolicyManagerOrgAdmin"
+)
+
+// Env is emulated AWS and a function process served by a local Runtime API.
+type Env struct {
+	AWS      *awsemu.Emulator
+	Function *runtimeapi.Function
+	xray     *xrayDaemon
+	sent     int
+}
+
+// Options configure StartPolicyManager.
+type Options struct {
+	// Bootstrap is the built function binary.
+	Bootstrap string
+	// Output receives the function's logs.
+	Output io.Writer
+	// Env adds environment variables for the function.
+	Env []string
+	// AWS configures the emulator.
+	AWS awsemu.Options
+}
+
+// StartPolicyManager starts emulated AWS with the sample organization and
+// the org-admin role, and the policy manager function with the execution
+// role's credentials, and waits until the function is ready.
+func StartPolicyManager(ctx context.Context, opts Options) (*Env, error) {
+	emu, err := awsemu.Start(opts.AWS)
+	if err != nil {
+		return nil, err
+	}
+	emu.AddRole(awsemu.Role{ARN: OrgAdminRoleARN, Trusted: []string{ManagerRoleARN}})
+	daemon, err := startXRayDaemon()
+	if err != nil {
+		_ = emu.Close()
+		return nil, err
+	}
+	env := append(emu.Env(emu.CredentialsFor(ManagerSessionARN)),
+		"ORG_MANAGEMENT_ACCOUNT="+awsemu.SampleManagementAccount,
+		"AWS_XRAY_DAEMON_ADDRESS="+daemon.address())
+	fn, err := runtimeapi.StartFunction(runtimeapi.Config{
+		Bootstrap: opts.Bootstrap,
+		Name:      "backup-org-policy-manager",
+		Env:       append(env, opts.Env...),
+		Output:    opts.Output,
+	})
+	if err != nil {
+		_ = emu.Close()
+		daemon.close()
+		return nil, err
+	}
+	e := &Env{AWS: emu, Function: fn, xray: daemon}
+	if err := fn.WaitReady(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops the function and the emulator.
+func (e *Env) Close() {
+	_ = e.Function.Stop()
+	_ = e.AWS.Close()
+	e.xray.close()
+}
+
+// Delivery is what became of one event.
+type Delivery struct {
+	// Response is what CloudFormation received.
+	Response cfn.Response
+	// Responses counts the responses CloudFormation received (exactly one
+	// is right).
+	Responses int
+	// Invocation is what the Lambda invocation returned.
+	Invocation runtimeapi.Result
+}
+
+// Send delivers a CloudFormation event: its ResponseURL is replaced by one
+// on the emulator and, when physicalID is set, its PhysicalResourceId by
+// the ID an earlier response returned, as CloudFormation carries it. The
+// function gets timeout to answer.
+func (e *Env) Send(ctx context.Context, event []byte, physicalID string, timeout time.Duration) (Delivery, error) {
+	var ev map[string]any
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return Delivery{}, fmt.Errorf("event is not JSON: %w", err)
+	}
+	e.sent++
+	name := fmt.Sprintf("%v-%d", ev["RequestId"], e.sent)
+	ev["ResponseURL"] = e.AWS.ResponseURL(name)
+	if physicalID != "" {
+		ev["PhysicalResourceId"] = physicalID
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return Delivery{}, err
+	}
+	res, err := e.Function.Invoke(ctx, payload, timeout)
+	if err != nil {
+		return Delivery{}, err
+	}
+	d := Delivery{Invocation: res}
+	uploads := e.AWS.Uploads(name)
+	d.Responses = len(uploads)
+	if len(uploads) == 0 {
+		if res.Error != nil {
+			return d, fmt.Errorf("CloudFormation received no response; the invocation failed: %w", res.Error)
+		}
+		return d, fmt.Errorf("CloudFormation received no response; the invocation returned %s", res.Payload)
+	}
+	if err := json.Unmarshal(uploads[0].Body, &d.Response); err != nil {
+		return d, fmt.Errorf("response is not JSON: %w", err)
+	}
+	return d, nil
+}

@@ -1,0 +1,30 @@
+// Package lambdalog makes the JSON logger the functions write with. Lambda's
+// JSON log format passes JSON lines through as they are, and its
+// application log level reaches the function as AWS_LAMBDA_LOG_LEVEL.
+package lambdalog
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// New returns a JSON logger writing to w at the level named by level (an
+// AWS_LAMBDA_LOG_LEVEL value: TRACE, DEBUG, INFO, WARN, ERROR, FATAL);
+// INFO when level is empty or unknown.
+func New(w io.Writer, level string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(level)}))
+}
+
+// Level maps a Lambda log level to a slog level.
+func Level(level string) slog.Level {
+	switch strings.ToUpper(strings.TrimSpace(level)) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
