@@ -19,11 +19,13 @@ FUNCTIONS     := backup-org-policy-manager
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test unit fmt-check vet lint build demo bench fuzz clean
+.PHONY: test unit fmt-check vet lint build local demo bench fuzz clean
 
 test: fmt-check vet lint unit
 
-unit:
+# The end-to-end tests build the function binaries with the local flags; the
+# local build first fills the build cache, so those builds only link.
+unit: local
 	$(GO) test -race -count=1 ./...
 
 fmt-check:
@@ -48,9 +50,14 @@ build: $(addprefix bin/lambda/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 bin/lambda/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
-# The demo runs the binary on this machine, under a local Lambda Runtime API.
-demo:
-	CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o bin/local/backup-org-policy-manager/bootstrap ./functions/backup-org-policy-manager
+# Binaries for this machine, run under a local Lambda Runtime API by the demo
+# and the end-to-end tests (same flags as internal/runtimeapi.Build).
+local: $(addprefix bin/local/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+bin/local/%/bootstrap: FORCE
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $@ ./functions/$*
+
+demo: local
 	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -events events
 
 bench:
