@@ -232,6 +232,25 @@ func TestOrganizationsPagination(t *testing.T) {
 	if n := emu.CountCalls("organizations", "ListTargetsForPolicy"); n != 3 {
 		t.Errorf("%d ListTargetsForPolicy pages for 5 targets, want 3", n)
 	}
+	for _, id := range want[1:4] {
+		if _, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(awsemu.SampleProdOU)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var onProd []string
+	fp := organizations.NewListPoliciesForTargetPaginator(org, &organizations.ListPoliciesForTargetInput{TargetId: aws.String(awsemu.SampleProdOU), Filter: types.PolicyTypeBackupPolicy})
+	for fp.HasMorePages() {
+		page, err := fp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page.Policies {
+			onProd = append(onProd, aws.ToString(p.Id))
+		}
+	}
+	if diff := cmp.Diff(want[:4], onProd); diff != "" {
+		t.Errorf("policies on the Prod OU, in attachment order (-want +got):\n%s", diff)
+	}
 }
 
 func TestFaults(t *testing.T) {

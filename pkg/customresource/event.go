@@ -69,9 +69,11 @@ func Logger(ctx context.Context) *slog.Logger {
 }
 
 // SetPhysicalResourceID records the physical ID of a resource as soon as it
-// exists, before the work on it is finished. If the request then fails or
+// exists, before the work on it is finished. If a Create then fails or
 // times out, the FAILED response carries this ID, so CloudFormation's
 // rollback sends a Delete for what was created instead of leaving it behind.
+// A failed Update keeps its old ID, and its Reason names the reported one.
+// An empty id withdraws the report (the resource was removed again).
 func SetPhysicalResourceID(ctx context.Context, id string) {
 	if s, ok := ctx.Value(stateKey{}).(*requestState); ok {
 		s.mu.Lock()

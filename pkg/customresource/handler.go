@@ -209,6 +209,11 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 		resp.Status = cfn.StatusFailed
 		resp.Data = nil
 		reason = out.err.Error()
+		if event.RequestType == cfn.RequestUpdate && reported != "" && reported != event.PhysicalResourceID {
+			// A failed Update keeps the old ID, so CloudFormation will never
+			// delete what this request created; say so.
+			reason += fmt.Sprintf("; %s was created by this request and is not tracked by CloudFormation", reported)
+		}
 		logger.Error("custom resource request failed", slog.String("error", reason), slog.String("physicalResourceId", resp.PhysicalResourceID))
 	}
 	body, err := h.encode(resp, reason)

@@ -222,3 +222,27 @@ func TestResponseURLFailingOnce(t *testing.T) {
 func (e *env) lastRequestID() string {
 	return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.requests.Load())
 }
+
+func TestReplacementTimeoutNamesTheNewPolicy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	old := props(t, nil)
+	oldID := e.create(t, old).PhysicalResourceID
+	e.emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "AttachPolicy", Latency: time.Minute})
+	e.deadline = 1500 * time.Millisecond
+	tagPolicy := props(t, map[string]any{"PolicyType": "TAG_POLICY", "PolicyRegions": nil, "Variables": nil, "PolicyContent": `{"tags":{}}`})
+	resp := e.do(t, request{typ: cfn.RequestUpdate, physicalID: oldID, props: tagPolicy, oldProps: old})
+	var newID string
+	for _, p := range e.emu.Policies() {
+		if p.ID != oldID {
+			newID = p.ID
+		}
+	}
+	if newID == "" {
+		t.Fatal("the replacement policy was not created before the timeout")
+	}
+	mustFail(t, resp, "did not finish before the Lambda deadline", newID+" was created by this request and is not tracked by CloudFormation")
+	if resp.PhysicalResourceID != oldID {
+		t.Errorf("FAILED update answered %s, want the old %s", resp.PhysicalResourceID, oldID)
+	}
+}

@@ -251,6 +251,9 @@ func TestUpdateReplacement(t *testing.T) {
 		if n := len(e.emu.Policies()); n != 1 {
 			t.Errorf("%d policies exist, want only the old one", n)
 		}
+		if strings.Contains(resp.Reason, "not tracked by CloudFormation") {
+			t.Errorf("Reason claims a leftover policy that was removed: %s", resp.Reason)
+		}
 	})
 }
 

@@ -78,6 +78,7 @@ func replace(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner) 
 		if cleanupErr := deletePolicy(ctx, org, id, owner); cleanupErr != nil {
 			return customresource.Result{}, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr)
 		}
+		customresource.SetPhysicalResourceID(ctx, "")
 		return customresource.Result{}, fmt.Errorf("%w; the new policy %s was removed again", err, id)
 	}
 	return customresource.Result{}, err
