@@ -1,13 +1,10 @@
 package main_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/localenv"
+	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/internal/runtimeapi"
 )
 
@@ -40,7 +38,7 @@ func TestBootstrap(t *testing.T) {
 	}
 
 	t.Run("create, update, delete", func(t *testing.T) {
-		var logs syncBuffer
+		var logs logcapture.Buffer
 		env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap, Output: &logs})
 		if err != nil {
 			t.Fatal(err)
@@ -82,15 +80,11 @@ func TestBootstrap(t *testing.T) {
 		}
 
 		// Every log line is JSON; every request line names the request.
-		lines := 0
-		sc := bufio.NewScanner(strings.NewReader(logs.String()))
-		for sc.Scan() {
-			var rec map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-				t.Errorf("log line is not JSON: %s", sc.Text())
-				continue
-			}
-			lines++
+		records, err := logs.Records()
+		if err != nil {
+			t.Error(err)
+		}
+		for _, rec := range records {
 			if rec["component"] == "xray" {
 				continue
 			}
@@ -100,7 +94,7 @@ func TestBootstrap(t *testing.T) {
 				}
 			}
 		}
-		if lines == 0 {
+		if len(records) == 0 {
 			t.Error("the function logged nothing")
 		}
 		// The AWS calls were traced under the invocation's trace.
@@ -155,21 +149,4 @@ func send(t *testing.T, env *localenv.Env, event []byte, physicalID string, time
 		t.Errorf("invocation failed: %v", d.Invocation.Error)
 	}
 	return d
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

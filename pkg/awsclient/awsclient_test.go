@@ -1,12 +1,10 @@
 package awsclient_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
@@ -167,7 +166,7 @@ func TestRoleCredentialsRefreshBeforeExpiry(t *testing.T) {
 // not run in parallel.
 
 func TestTracingIsQuietOutsideLambda(t *testing.T) {
-	var logs syncWriter
+	var logs logcapture.Buffer
 	xray.SetLogger(xraylog.NewDefaultLogger(&logs, xraylog.LogLevelDebug))
 	emu := awsemu.New(t, awsemu.Options{})
 	cfg := load(t, emu, mgmtAdmin, awsclient.Options{Tracing: true})
@@ -213,21 +212,4 @@ func TestTracingRecordsSubsegmentsInLambda(t *testing.T) {
 	if len(emuReq) != 1 {
 		t.Fatalf("%d calls", len(emuReq))
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

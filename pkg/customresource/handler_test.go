@@ -1,7 +1,6 @@
 package customresource_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
@@ -45,29 +44,12 @@ func loadEvent(t *testing.T, name, responseURL string) cfn.Event {
 
 type harness struct {
 	emu  *awsemu.Emulator
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *logcapture.Buffer
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &syncBuffer{}}
+	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &logcapture.Buffer{}}
 }
 
 func (h *harness) handler(fn customresource.Func, opts customresource.Options) *customresource.Handler {
@@ -280,7 +262,7 @@ func TestHandlerReasonTruncation(t *testing.T) {
 				t.Errorf("body is %d bytes; truncation wasted room", len(upload.Body))
 			}
 			// The full error still goes to the log.
-			if !logHas(t, h.logs.String(), "custom resource request failed", "error", reason) {
+			if !logHas(t, h.logs, "custom resource request failed", "error", reason) {
 				t.Error("the log does not carry the full error")
 			}
 		})
@@ -368,35 +350,30 @@ func TestHandlerLogsCarryRequestIdentity(t *testing.T) {
 	if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	lines := 0
-	sc := bufio.NewScanner(strings.NewReader(h.logs.String()))
-	for sc.Scan() {
-		var rec map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %s", sc.Text())
-		}
-		lines++
+	records, err := h.logs.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records {
 		for k, want := range map[string]string{"requestId": ev.RequestID, "stackId": ev.StackID, "logicalResourceId": ev.LogicalResourceID, "awsRequestId": "aws-req-1"} {
 			if rec[k] != want {
 				t.Errorf("log line %q: %s = %v, want %q", rec["msg"], k, rec[k], want)
 			}
 		}
 	}
-	if lines < 4 { // received, working, failed, sent
-		t.Errorf("got %d log lines, want at least 4:\n%s", lines, h.logs.String())
+	if len(records) < 4 { // received, working, failed, sent
+		t.Errorf("got %d log lines, want at least 4:\n%s", len(records), h.logs.String())
 	}
 }
 
-// logHas reports whether a JSON log line with message msg has key = value.
-func logHas(t *testing.T, logs, msg, key, value string) bool {
+// logHas reports whether a log record with message msg has key = value.
+func logHas(t *testing.T, logs *logcapture.Buffer, msg, key, value string) bool {
 	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(logs))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var rec map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %s", sc.Text())
-		}
+	records, err := logs.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records {
 		if rec["msg"] == msg && rec[key] == value {
 			return true
 		}

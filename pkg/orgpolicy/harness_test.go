@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 	"github.com/backup-as-code/orgbackup/pkg/orgpolicy"
@@ -41,7 +41,7 @@ type env struct {
 	emu      *awsemu.Emulator
 	handler  *customresource.Handler
 	resource *orgpolicy.Resource
-	logs     *syncBuffer
+	logs     *logcapture.Buffer
 	requests atomic.Int64
 	// deadline is the invocation time each request gets.
 	deadline time.Duration
@@ -60,7 +60,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.emu.PageSize == 0 {
 		o.emu.PageSize = 2 // every list is read across pages
 	}
-	e := &env{emu: awsemu.New(t, o.emu), logs: &syncBuffer{}, deadline: o.deadline}
+	e := &env{emu: awsemu.New(t, o.emu), logs: &logcapture.Buffer{}, deadline: o.deadline}
 	if e.deadline == 0 {
 		e.deadline = 30 * time.Second
 	}
@@ -82,23 +82,6 @@ func newEnv(t testing.TB, o envOptions) *env {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	e.handler = customresource.NewHandler(e.resource.Handle, customresource.Options{Logger: logger, LogStreamName: "test-stream"})
 	return e
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // props returns the properties of the resource under test with overrides

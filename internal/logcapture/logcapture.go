@@ -1,0 +1,46 @@
+// Package logcapture collects the JSON log lines a function or handler
+// writes, for tests to read back.
+package logcapture
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// Buffer is an io.Writer safe for concurrent use.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns everything written.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Records decodes every line as a JSON object; a line that is not one is
+// an error, since every log line must be JSON.
+func (b *Buffer) Records() ([]map[string]any, error) {
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader([]byte(b.String())))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return nil, fmt.Errorf("log line is not JSON: %s", sc.Text())
+		}
+		out = append(out, rec)
+	}
+	return out, sc.Err()
+}
