@@ -15,7 +15,7 @@ GO            ?= go
 TOOLS         := $(CURDIR)/.tools
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(TOOLS)/bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
-FUNCTIONS     := backup-org-policy-manager
+FUNCTIONS     := backup-org-policy-manager tag-reapplier
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
@@ -58,7 +58,7 @@ bin/local/%/bootstrap: FORCE
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $@ ./functions/$*
 
 demo: local
-	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -events events
+	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -events events
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

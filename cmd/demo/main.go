@@ -1,7 +1,9 @@
-// Command demo plays the sample CloudFormation events in events/ through the
-// real policy manager bootstrap, started as Lambda starts it, against an
-// emulated AWS organization, and prints what CloudFormation and the
-// organization see. No AWS account is needed: `make demo`.
+// Command demo plays the sample events in events/ through the real function
+// binaries, started as Lambda starts them, against emulated AWS: the
+// CloudFormation events through the policy manager (printing what
+// CloudFormation and the organization see), then the restore events and a
+// backfill through the tag re-applier (printing the restored resources'
+// tags before and after). No AWS account is needed: `make demo`.
 package main
 
 import (
@@ -17,17 +19,18 @@ import (
 
 func main() {
 	bootstrap := flag.String("bootstrap", "bin/local/backup-org-policy-manager/bootstrap", "the policy manager binary")
+	reapplier := flag.String("reapplier", "bin/local/tag-reapplier/bootstrap", "the tag re-applier binary")
 	events := flag.String("events", "events", "directory of sample events")
 	logs := flag.String("logs", "bin/demo-function.log", "file for the function's own log lines")
 	flag.Parse()
 
-	if err := run(*bootstrap, *events, *logs); err != nil {
+	if err := run(*bootstrap, *reapplier, *events, *logs); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bootstrap, events, logPath string) error {
+func run(bootstrap, reapplier, events, logPath string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
@@ -38,7 +41,7 @@ func run(bootstrap, events, logPath string) error {
 		return err
 	}
 	defer logFile.Close()
-	return localenv.Demo(ctx, localenv.DemoOptions{
+	err = localenv.Demo(ctx, localenv.DemoOptions{
 		Bootstrap: bootstrap,
 		Events: []string{
 			filepath.Join(events, "org-policy-create.json"),
@@ -49,4 +52,8 @@ func run(bootstrap, events, logPath string) error {
 		Logs:    logFile,
 		LogPath: logPath,
 	})
+	if err != nil {
+		return err
+	}
+	return localenv.TagDemo(ctx, localenv.TagDemoOptions{Bootstrap: reapplier, EventsDir: events, Out: os.Stdout, Logs: logFile})
 }

@@ -80,6 +80,11 @@ func TestBootstrap(t *testing.T) {
 		}
 
 		// Every log line is JSON; every request line names the request.
+		if _, err := logs.Wait(ctx, func(r map[string]any) bool {
+			return r["msg"] == "custom resource response sent" && r["awsRequestId"] == del.Invocation.RequestID
+		}); err != nil {
+			t.Fatalf("the Delete's response is not in the log: %v", err)
+		}
 		records, err := logs.Records()
 		if err != nil {
 			t.Error(err)

@@ -48,6 +48,8 @@ type Emulator struct {
 	org       *organizations
 	sts       *stsService
 	s3        *s3Service
+	backup    *backupService
+	tagging   *taggingService
 	responses *responseStore
 
 	identities *identities
@@ -91,10 +93,14 @@ func Start(opts Options) (*Emulator, error) {
 	e.faults.rng = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
 	e.sts = newSTS(e.identities, opts.MaxCredentialLifetime)
 	e.s3 = newS3()
+	e.backup = newBackup(opts.PageSize)
+	e.tagging = newTagging(opts.PageSize)
 	e.services = map[string]service{
 		"organizations": newJSONProtocol("AWSOrganizationsV20161128", org.operations(), unrecognizedClientJSON),
 		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
 		"s3":            e.s3,
+		"backup":        e.backup.protocol(),
+		"tagging":       newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
 	}
 	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.server.Serve(ln) }()

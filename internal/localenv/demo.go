@@ -73,6 +73,9 @@ func (e *Env) callSummary() string {
 	for _, c := range e.AWS.Calls() {
 		counts[c.Service+":"+c.Operation]++
 	}
+	if len(counts) == 0 {
+		return "none"
+	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))

@@ -52,3 +52,34 @@ func TestDemo(t *testing.T) {
 		t.Errorf("not every event got exactly one response:\n%s", report)
 	}
 }
+
+// TestTagDemo runs the tag re-applier half of `make demo`.
+func TestTagDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the function binary")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bin, err := runtimeapi.Build(ctx, "github.com/backup-as-code/orgbackup/functions/tag-reapplier", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, logs bytes.Buffer
+	if err := localenv.TagDemo(ctx, localenv.TagDemoOptions{Bootstrap: bin, EventsDir: "../../events", Out: &out, Logs: &logs}); err != nil {
+		t.Fatalf("TagDemo: %v\n%s", err, out.String())
+	}
+	report := out.String()
+	for _, want := range []string{
+		"=== restore-running.json\nAWS calls: none\nResult: ignored (restore job is RUNNING, not COMPLETED)",
+		"AWS calls: 1 backup:DescribeRestoreJob, 1 backup:ListTags, 1 tagging:GetResources, 1 tagging:TagResources\nResult: tagged",
+		"tagsKept: [Name]",
+		"Restored volume now: Name=orders-data-restore-test, backup-plan=org-daily-monthly, cost-center=cc-42, env=prod, team=payments",
+		"Result: unchanged",
+		`"processed":4`,
+		"DynamoDB  arn:aws:dynamodb:us-east-1:444444444444:table/customers-restored: backup-plan=org-daily-monthly, team=crm",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q\n%s", want, report)
+		}
+	}
+}

@@ -47,28 +47,46 @@ type Options struct {
 }
 
 // StartPolicyManager starts emulated AWS with the sample organization and
-// the org-admin role, and the policy manager function with the execution
+// the org-admin role, and the policy manager function with its execution
 // role's credentials, and waits until the function is ready.
 func StartPolicyManager(ctx context.Context, opts Options) (*Env, error) {
+	return start(ctx, opts, "backup-org-policy-manager", ManagerSessionARN, func(emu *awsemu.Emulator) []string {
+		emu.AddRole(awsemu.Role{ARN: OrgAdminRoleARN, Trusted: []string{ManagerRoleARN}})
+		return []string{"ORG_MANAGEMENT_ACCOUNT=" + awsemu.SampleManagementAccount}
+	})
+}
+
+// ReapplierSessionARN is the tag re-applier's execution role session in a
+// member account (the account whose AWS Backup the emulator serves).
+const ReapplierSessionARN = "arn:aws:sts::" + awsemu.BackupAccount + ":assumed-role/tag-reapplier/tag-reapplier"
+
+// StartTagReapplier starts emulated AWS and the tag re-applier function in
+// the member account, and waits until the function is ready. Restores to
+// work on are set up on the emulator (AddRestoreJob and friends).
+func StartTagReapplier(ctx context.Context, opts Options) (*Env, error) {
+	return start(ctx, opts, "tag-reapplier", ReapplierSessionARN, nil)
+}
+
+// start runs the emulator, an X-Ray daemon stand-in and a function whose
+// requests are signed as principal; setup prepares the emulator and returns
+// extra environment variables.
+func start(ctx context.Context, opts Options, name, principal string, setup func(*awsemu.Emulator) []string) (*Env, error) {
 	emu, err := awsemu.Start(opts.AWS)
 	if err != nil {
 		return nil, err
 	}
-	emu.AddRole(awsemu.Role{ARN: OrgAdminRoleARN, Trusted: []string{ManagerRoleARN}})
+	var extra []string
+	if setup != nil {
+		extra = setup(emu)
+	}
 	daemon, err := startXRayDaemon()
 	if err != nil {
 		_ = emu.Close()
 		return nil, err
 	}
-	env := append(emu.Env(emu.CredentialsFor(ManagerSessionARN)),
-		"ORG_MANAGEMENT_ACCOUNT="+awsemu.SampleManagementAccount,
-		"AWS_XRAY_DAEMON_ADDRESS="+daemon.address())
-	fn, err := runtimeapi.StartFunction(runtimeapi.Config{
-		Bootstrap: opts.Bootstrap,
-		Name:      "backup-org-policy-manager",
-		Env:       append(env, opts.Env...),
-		Output:    opts.Output,
-	})
+	env := append(emu.Env(emu.CredentialsFor(principal)), "AWS_XRAY_DAEMON_ADDRESS="+daemon.address())
+	env = append(append(env, extra...), opts.Env...)
+	fn, err := runtimeapi.StartFunction(runtimeapi.Config{Bootstrap: opts.Bootstrap, Name: name, Env: env, Output: opts.Output})
 	if err != nil {
 		_ = emu.Close()
 		daemon.close()

@@ -5,6 +5,7 @@ package logcapture
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -12,14 +13,47 @@ import (
 
 // Buffer is an io.Writer safe for concurrent use.
 type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced on every write
 }
 
 func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.b.Write(p)
+}
+
+// Wait returns the first record for which match is true, waiting for more
+// writes until ctx ends. Output piped from another process arrives a little
+// after the process wrote it.
+func (b *Buffer) Wait(ctx context.Context, match func(map[string]any) bool) (map[string]any, error) {
+	for {
+		b.mu.Lock()
+		if b.written == nil {
+			b.written = make(chan struct{})
+		}
+		ch := b.written
+		b.mu.Unlock()
+		recs, err := b.Records()
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if match(r) {
+				return r, nil
+			}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // String returns everything written.

@@ -26,6 +26,8 @@ const prefix = "/2018-06-01/runtime/"
 
 // Result is the outcome of one invocation.
 type Result struct {
+	// RequestID is the invocation's Lambda request ID (awsRequestId).
+	RequestID string
 	// Payload is the function's response, when it succeeded.
 	Payload []byte
 	// Error is the function's error, when it failed.
@@ -208,13 +210,13 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, id, kind strin
 	}
 	switch kind {
 	case "response":
-		inv.done <- Result{Payload: body}
+		inv.done <- Result{RequestID: id, Payload: body}
 	case "error":
 		fe := &FunctionError{}
 		if err := json.Unmarshal(body, fe); err != nil {
 			fe.Message = string(body)
 		}
-		inv.done <- Result{Error: fe}
+		inv.done <- Result{RequestID: id, Error: fe}
 	default:
 		http.Error(w, "unknown completion "+kind, http.StatusNotFound)
 		return

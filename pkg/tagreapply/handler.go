@@ -1,0 +1,68 @@
+package tagreapply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+type loggerKey struct{}
+
+// logger returns the invocation's logger, which names the Lambda request.
+func (r *Reapplier) logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return r.Logger
+}
+
+// Handle is the Lambda handler. For a restore event it returns an error
+// only for a transient failure, so that Lambda retries the event and
+// finally delivers it to the on-failure destination; permanent failures are
+// logged as structured records and counted. For a backfill it returns the
+// summary.
+func (r *Reapplier) Handle(ctx context.Context, raw json.RawMessage) (*BackfillSummary, error) {
+	logger, requestID := r.Logger, ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		requestID = lc.AwsRequestID
+		logger = logger.With(slog.String("awsRequestId", requestID))
+	}
+	defer func() {
+		if err := r.Metrics.Flush(r.MetricsOut, r.Config.MetricsNamespace, requestID, time.Now()); err != nil {
+			logger.Error("writing metrics", "error", err.Error())
+		}
+	}()
+	ctx = context.WithValue(ctx, loggerKey{}, logger)
+	req, err := DecodeRequest(raw)
+	if err != nil {
+		logger.Error("unrecognized input", "error", err.Error())
+		return nil, err
+	}
+	if req.Backfill != nil {
+		s, err := r.Backfill(ctx, *req.Backfill)
+		if err != nil {
+			return nil, err
+		}
+		return &s, nil
+	}
+	return nil, r.HandleEvent(ctx, *req.Event)
+}
+
+// ErrTransient wraps the error of a job that should be retried.
+var ErrTransient = errors.New("transient failure, retry the event")
+
+// HandleEvent processes one Restore Job State Change event.
+func (r *Reapplier) HandleEvent(ctx context.Context, ev Event) error {
+	o := r.process(ctx, ev.Job(), true, false)
+	r.log(ctx, o)
+	r.Metrics.record(o)
+	if o.Result == ResultRetry {
+		return fmt.Errorf("%w: restore job %s: %s", ErrTransient, o.RestoreJobID, o.Reason)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package tagreapply
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Metrics counts what an invocation did, by resource type, and writes the
+// counts as CloudWatch Embedded Metric Format records: JSON log lines that
+// CloudWatch Logs turns into metrics without any API call.
+type Metrics struct {
+	mu     sync.Mutex
+	byType map[string]*counts
+}
+
+type counts struct {
+	EventsProcessed, EventsIgnored, TagsApplied, TagsSkipped, Failures int
+}
+
+func (m *Metrics) add(resourceType string, f func(*counts)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byType == nil {
+		m.byType = map[string]*counts{}
+	}
+	if resourceType == "" {
+		resourceType = "Unknown"
+	}
+	c := m.byType[resourceType]
+	if c == nil {
+		c = &counts{}
+		m.byType[resourceType] = c
+	}
+	f(c)
+}
+
+// record counts one job's outcome.
+func (m *Metrics) record(o Outcome) {
+	m.add(o.ResourceType, func(c *counts) {
+		switch o.Result {
+		case ResultIgnored:
+			c.EventsIgnored++
+			return
+		case ResultFailed, ResultRetry:
+			c.Failures++
+		}
+		c.EventsProcessed++
+		c.TagsApplied += len(o.Merge.Write)
+		c.TagsSkipped += o.Merge.Skipped()
+	})
+}
+
+// metricNames are the metrics of every record, in order.
+var metricNames = []string{"EventsProcessed", "EventsIgnored", "TagsApplied", "TagsSkipped", "Failures"}
+
+// Flush writes one EMF record per resource type and resets the counts.
+// requestID, when set, is added as a property (not a dimension) so the
+// records can be matched to the invocation's log.
+func (m *Metrics) Flush(w io.Writer, namespace, requestID string, now time.Time) error {
+	m.mu.Lock()
+	byType := m.byType
+	m.byType = nil
+	m.mu.Unlock()
+	defs := make([]map[string]string, len(metricNames))
+	for i, n := range metricNames {
+		defs[i] = map[string]string{"Name": n, "Unit": "Count"}
+	}
+	for _, rt := range slices.Sorted(maps.Keys(byType)) {
+		c := byType[rt]
+		rec := map[string]any{
+			"_aws": map[string]any{
+				"Timestamp": now.UnixMilli(),
+				"CloudWatchMetrics": []any{map[string]any{
+					"Namespace":  namespace,
+					"Dimensions": [][]string{{"ResourceType"}},
+					"Metrics":    defs,
+				}},
+			},
+			"ResourceType":    rt,
+			"EventsProcessed": c.EventsProcessed,
+			"EventsIgnored":   c.EventsIgnored,
+			"TagsApplied":     c.TagsApplied,
+			"TagsSkipped":     c.TagsSkipped,
+			"Failures":        c.Failures,
+		}
+		if requestID != "" {
+			rec["awsRequestId"] = requestID
+		}
+		line, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(line, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
