@@ -45,6 +45,13 @@ type RestoreJob struct {
 	BackupSizeInBytes    int64
 	// RestoreTestingPlanARN is set for jobs a restore testing plan ran.
 	RestoreTestingPlanARN string
+	// ParentJobID and IsParent link the jobs of a composite restore.
+	ParentJobID string
+	IsParent    bool
+	// DeletionStatus (DELETING, FAILED, SUCCESSFUL) and ValidationStatus
+	// (FAILED, SUCCESSFUL, TIMED_OUT, VALIDATING) concern restore testing.
+	DeletionStatus, DeletionStatusMessage     string
+	ValidationStatus, ValidationStatusMessage string
 }
 
 type backupService struct {
@@ -146,9 +153,12 @@ type restoreJobOutput struct {
 	CreatedBy                     *restoreJobCreator `json:"CreatedBy,omitempty"`
 	CreatedResourceArn            string             `json:"CreatedResourceArn,omitempty"`
 	CreationDate                  *float64           `json:"CreationDate,omitempty"`
+	DeletionStatus                string             `json:"DeletionStatus,omitempty"`
+	DeletionStatusMessage         string             `json:"DeletionStatusMessage,omitempty"`
 	ExpectedCompletionTimeMinutes int64              `json:"ExpectedCompletionTimeMinutes"`
 	IamRoleArn                    string             `json:"IamRoleArn,omitempty"`
 	IsParent                      bool               `json:"IsParent"`
+	ParentJobID                   string             `json:"ParentJobId,omitempty"`
 	PercentDone                   string             `json:"PercentDone"`
 	RecoveryPointArn              string             `json:"RecoveryPointArn,omitempty"`
 	RecoveryPointCreationDate     *float64           `json:"RecoveryPointCreationDate,omitempty"`
@@ -158,6 +168,7 @@ type restoreJobOutput struct {
 	Status                        string             `json:"Status"`
 	StatusMessage                 string             `json:"StatusMessage,omitempty"`
 	ValidationStatus              string             `json:"ValidationStatus,omitempty"`
+	ValidationStatusMessage       string             `json:"ValidationStatusMessage,omitempty"`
 }
 
 type restoreJobCreator struct {
@@ -166,20 +177,27 @@ type restoreJobCreator struct {
 
 func (j *RestoreJob) output() restoreJobOutput {
 	out := restoreJobOutput{
-		AccountID:          BackupAccount,
-		BackupSizeInBytes:  j.BackupSizeInBytes,
-		BackupVaultArn:     vaultARN(j.VaultName),
-		CompletionDate:     epoch(j.Completed),
-		CreatedResourceArn: j.CreatedResourceARN,
-		CreationDate:       epoch(j.Created),
-		IamRoleArn:         j.IAMRoleARN,
-		PercentDone:        "0.00%",
-		RecoveryPointArn:   j.RecoveryPointARN,
-		ResourceType:       j.ResourceType,
-		RestoreJobID:       j.ID,
-		SourceResourceArn:  j.SourceResourceARN,
-		Status:             j.Status,
-		StatusMessage:      j.StatusMessage,
+		AccountID:                     BackupAccount,
+		BackupSizeInBytes:             j.BackupSizeInBytes,
+		BackupVaultArn:                vaultARN(j.VaultName),
+		CompletionDate:                epoch(j.Completed),
+		CreatedResourceArn:            j.CreatedResourceARN,
+		CreationDate:                  epoch(j.Created),
+		IamRoleArn:                    j.IAMRoleARN,
+		PercentDone:                   "0.00%",
+		RecoveryPointArn:              j.RecoveryPointARN,
+		ResourceType:                  j.ResourceType,
+		RestoreJobID:                  j.ID,
+		SourceResourceArn:             j.SourceResourceARN,
+		Status:                        j.Status,
+		StatusMessage:                 j.StatusMessage,
+		IsParent:                      j.IsParent,
+		ParentJobID:                   j.ParentJobID,
+		DeletionStatus:                j.DeletionStatus,
+		DeletionStatusMessage:         j.DeletionStatusMessage,
+		ValidationStatus:              j.ValidationStatus,
+		ValidationStatusMessage:       j.ValidationStatusMessage,
+		ExpectedCompletionTimeMinutes: 10,
 	}
 	out.RecoveryPointCreationDate = epoch(j.RecoveryPointCreated)
 	if j.Status == "COMPLETED" {

@@ -36,7 +36,8 @@ func TestBackup(t *testing.T) {
 		emu.AddRestoreJob(awsemu.RestoreJob{
 			ID: fmt.Sprintf("job-%d", i), VaultName: "v", RecoveryPointARN: rp, Status: status, ResourceType: "EBS",
 			SourceResourceARN: "arn:aws:ec2:us-east-1:444444444444:volume/vol-1", CreatedResourceARN: fmt.Sprintf("arn:aws:ec2:us-east-1:444444444444:volume/vol-r%d", i),
-			Created: created.Add(time.Duration(i) * time.Hour), BackupSizeInBytes: 1 << 30, RestoreTestingPlanARN: map[bool]string{true: "arn:aws:backup:us-east-1:444444444444:restore-testing-plan:weekly"}[i == 2],
+			Created: created.Add(time.Duration(i) * time.Hour), BackupSizeInBytes: 1 << 30,
+			ValidationStatus: "SUCCESSFUL", DeletionStatus: "DELETING", ParentJobID: "job-parent", StatusMessage: "done", RestoreTestingPlanARN: map[bool]string{true: "arn:aws:backup:us-east-1:444444444444:restore-testing-plan:weekly"}[i == 2],
 		})
 	}
 
@@ -47,7 +48,10 @@ func TestBackup(t *testing.T) {
 	if out.Status != backuptypes.RestoreJobStatusCompleted || aws.ToString(out.CreatedResourceArn) != "arn:aws:ec2:us-east-1:444444444444:volume/vol-r2" ||
 		aws.ToString(out.BackupVaultArn) != "arn:aws:backup:us-east-1:444444444444:backup-vault:v" || aws.ToString(out.AccountId) != awsemu.BackupAccount ||
 		!aws.ToTime(out.CreationDate).Equal(created.Add(2*time.Hour)) || aws.ToInt64(out.BackupSizeInBytes) != 1<<30 ||
-		out.CreatedBy == nil || aws.ToString(out.CreatedBy.RestoreTestingPlanArn) == "" || aws.ToString(out.PercentDone) != "100.00%" {
+		out.CreatedBy == nil || aws.ToString(out.CreatedBy.RestoreTestingPlanArn) == "" || aws.ToString(out.PercentDone) != "100.00%" ||
+		out.ValidationStatus != backuptypes.RestoreValidationStatusSuccessful || out.DeletionStatus != backuptypes.RestoreDeletionStatusDeleting ||
+		aws.ToString(out.ParentJobId) != "job-parent" || aws.ToString(out.StatusMessage) != "done" ||
+		aws.ToTime(out.RecoveryPointCreationDate).IsZero() || aws.ToTime(out.CompletionDate).IsZero() || aws.ToInt64(out.ExpectedCompletionTimeMinutes) != 10 {
 		t.Errorf("DescribeRestoreJob = %+v", out)
 	}
 	if _, err := cl.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String("nope")}); errorCode(err) != "ResourceNotFoundException" {
