@@ -19,14 +19,20 @@ FUNCTIONS     := backup-org-policy-manager tag-reapplier
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test unit fmt-check vet lint build local demo bench fuzz clean
+.PHONY: test unit fmt-check vet lint build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
 
 test: fmt-check vet lint unit
 
 # The end-to-end tests build the function binaries with the local flags; the
 # local build first fills the build cache, so those builds only link.
+# Every emulated AWS call of the suite is logged; then the IAM check compares
+# the actions the code called with what template.yaml grants.
+CALL_LOG := $(CURDIR)/bin/aws-calls.jsonl
+
 unit: local
-	$(GO) test -race -count=1 ./...
+	rm -f $(CALL_LOG)
+	AWSEMU_CALL_LOG=$(CALL_LOG) $(GO) test -race -count=1 ./...
+	IAM_CALL_LOG=$(CALL_LOG) $(GO) test -count=1 -run '^TestIAMMatchesCode$$' -v ./internal/cfntemplate/
 
 fmt-check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
@@ -44,11 +50,20 @@ lint: $(GOLANGCI_LINT)
 	$(GOLANGCI_LINT) run ./...
 
 # The Lambda build: provided.al2023 on arm64 runs a static binary named
-# bootstrap; lambda.norpc drops the go1.x RPC entry point.
-build: $(addprefix bin/lambda/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+# bootstrap; lambda.norpc drops the go1.x RPC entry point. `sam build` calls
+# build-<LogicalId> (BuildMethod: makefile) with ARTIFACTS_DIR set; `make
+# build` calls the same targets, so both build exactly the same binaries.
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
-bin/lambda/%/bootstrap: FORCE
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+build-BackupOrgPolicyManagerFunction:
+	$(call LAMBDA_BUILD,backup-org-policy-manager)
+
+build-TagReapplierFunction:
+	$(call LAMBDA_BUILD,tag-reapplier)
+
+build:
+	$(MAKE) build-BackupOrgPolicyManagerFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/backup-org-policy-manager
+	$(MAKE) build-TagReapplierFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/tag-reapplier
 
 # Binaries for this machine, run under a local Lambda Runtime API by the demo
 # and the end-to-end tests (same flags as internal/runtimeapi.Build).

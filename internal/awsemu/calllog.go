@@ -1,6 +1,8 @@
 package awsemu
 
 import (
+	"encoding/json"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -24,6 +26,11 @@ type Call struct {
 	// Injected is true when the error or latency came from an injected
 	// fault rather than the service's own rules.
 	Injected bool
+	// Actions are the IAM actions the call needs: the operation's own
+	// (s3:GetObjectVersion for a GetObject of a version) and those a
+	// service checks on the caller's behalf (ec2:CreateTags for a
+	// TagResources on a volume).
+	Actions []string
 	// Target is a short description of the resource the call acted on
 	// (a policy and target ID for AttachPolicy, a bucket/key for S3), for
 	// readable assertions and demo output.
@@ -37,6 +44,24 @@ type callLog struct {
 	mu    sync.Mutex
 	seq   int
 	calls []Call
+	// file, when set, receives every call as a JSON line (see
+	// CallLogEnv).
+	file *os.File
+}
+
+// CallLogEnv names an environment variable: when set to a path, every
+// emulator in the process appends its calls there as JSON lines, so that a
+// check run after the whole test suite sees every call the code made (the
+// IAM check of the templates does).
+const CallLogEnv = "AWSEMU_CALL_LOG"
+
+// LoggedCall is a line of the call log file.
+type LoggedCall struct {
+	Service   string   `json:"service"`
+	Operation string   `json:"operation"`
+	Caller    string   `json:"caller"`
+	Actions   []string `json:"actions"`
+	ErrorCode string   `json:"errorCode,omitempty"`
 }
 
 func (l *callLog) begin() int {
@@ -51,6 +76,12 @@ func (l *callLog) add(c Call) {
 	defer l.mu.Unlock()
 	i, _ := slices.BinarySearchFunc(l.calls, c.Seq, func(a Call, seq int) int { return a.Seq - seq })
 	l.calls = slices.Insert(l.calls, i, c)
+	if l.file != nil && c.Caller != "" {
+		line, _ := json.Marshal(LoggedCall{c.Service, c.Operation, c.Caller, c.Actions, c.ErrorCode})
+		// One write per line: appends from concurrent test processes
+		// do not interleave.
+		_, _ = l.file.Write(append(line, '\n'))
+	}
 }
 
 // Calls returns every call recorded so far, in arrival order.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -102,6 +103,14 @@ func Start(opts Options) (*Emulator, error) {
 		"backup":        e.backup.protocol(),
 		"tagging":       newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
 	}
+	if path := os.Getenv(CallLogEnv); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("awsemu: opening %s=%s: %w", CallLogEnv, path, err)
+		}
+		e.log.file = f
+	}
 	e.server = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.server.Serve(ln) }()
 	return e, nil
@@ -122,7 +131,16 @@ func New(tb testing.TB, opts Options) *Emulator {
 func (e *Emulator) URL() string { return "http://" + e.listener.Addr().String() }
 
 // Close stops the server, cutting open connections.
-func (e *Emulator) Close() error { return e.server.Close() }
+func (e *Emulator) Close() error {
+	err := e.server.Close()
+	e.log.mu.Lock()
+	defer e.log.mu.Unlock()
+	if e.log.file != nil {
+		_ = e.log.file.Close()
+		e.log.file = nil
+	}
+	return err
+}
 
 // service is one AWS service behind its wire protocol.
 type service interface {
@@ -147,6 +165,19 @@ type call struct {
 	caller    Principal
 	requestID string
 	target    string
+	// actions are the IAM actions the call needs; services add to or
+	// replace the operation's own.
+	actions []string
+}
+
+// iamPrefixes are the IAM service prefixes of the signing names.
+var iamPrefixes = map[string]string{"tagging": "tag"}
+
+func iamAction(service, op string) string {
+	if p, ok := iamPrefixes[service]; ok {
+		service = p
+	}
+	return service + ":" + op
 }
 
 // ServeHTTP routes a request to its service by the SigV4 credential scope.
@@ -181,7 +212,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{ctx: r.Context(), service: auth.service, requestID: requestID(seq)}
 	rec := Call{Seq: seq, Service: auth.service, Start: time.Now()}
 	finish := func(aerr *APIError, injected bool) {
-		rec.Operation, rec.Caller, rec.Target, rec.End = c.op, c.caller.ARN, c.target, time.Now()
+		rec.Operation, rec.Caller, rec.Target, rec.End, rec.Actions = c.op, c.caller.ARN, c.target, time.Now(), c.actions
 		if aerr != nil {
 			rec.ErrorCode, rec.Injected = aerr.Code, injected
 			svc.writeError(w, c, aerr)
@@ -191,6 +222,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	op, aerr := svc.operation(r, body)
 	c.op = op
+	c.actions = []string{iamAction(auth.service, op)}
 	if aerr != nil {
 		finish(aerr, false)
 		return

@@ -136,6 +136,7 @@ func (s *s3Service) serve(c *call, r *http.Request, body []byte) (responder, *AP
 	}
 	obj := versions[len(versions)-1]
 	if want := r.URL.Query().Get("versionId"); want != "" {
+		c.actions = []string{iamAction("s3", c.op+"Version")}
 		found := false
 		for _, v := range versions {
 			if v.versionID == want {

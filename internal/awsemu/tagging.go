@@ -34,6 +34,32 @@ type tagFailure struct {
 // AWS Backup restores).
 var taggableServices = []string{"ec2", "rds", "dynamodb", "elasticfilesystem", "fsx", "s3", "redshift", "storagegateway", "backup"}
 
+// serviceTagActions are the permissions TagResources checks, besides
+// tag:TagResources, for a resource: the service's own tagging action
+// ("To add tags to a resource, you need the necessary permissions for the
+// service that the resource belongs to").
+func serviceTagActions(arn string) []string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return nil
+	}
+	switch parts[2] {
+	case "ec2":
+		return []string{"ec2:CreateTags"}
+	case "rds":
+		return []string{"rds:AddTagsToResource"}
+	case "redshift":
+		return []string{"redshift:CreateTags"}
+	case "s3":
+		return []string{"s3:GetBucketTagging", "s3:PutBucketTagging"}
+	case "storagegateway":
+		return []string{"storagegateway:AddTagsToResource"}
+	case "dynamodb", "elasticfilesystem", "fsx", "backup":
+		return []string{parts[2] + ":TagResource"}
+	}
+	return nil
+}
+
 func newTagging(pageSize int) *taggingService {
 	return &taggingService{pageSize: pageSize, resources: map[string]*taggedResource{}, failures: map[string]tagFailure{}}
 }
@@ -179,6 +205,7 @@ func (t *taggingService) tagResources(c *call, body []byte) (any, *APIError) {
 	}
 	failed := map[string]failureInfo{}
 	for _, arn := range in.ResourceARNList {
+		c.actions = append(c.actions, serviceTagActions(arn)...)
 		if f, ok := t.failures[arn]; ok {
 			failed[arn] = failureInfo{f.status, f.code, f.text}
 			continue

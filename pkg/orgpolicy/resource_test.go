@@ -76,10 +76,30 @@ func TestCreateWithOwnCredentialsAsDelegatedAdministrator(t *testing.T) {
 	org := awsemu.SampleOrganization()
 	org.DelegatedAdministrators = []string{awsemu.SampleSolutionAccount}
 	e := newEnv(t, envOptions{emu: awsemu.Options{Organization: &org}, ownCredentials: true})
-	resp := e.create(t, props(t, nil))
-	e.policy(t, resp.PhysicalResourceID)
+	p := props(t, nil)
+	id := e.create(t, p).PhysicalResourceID
+	// A retried Create adopts; an Update changes content, targets and
+	// tags; a Delete removes the policy: every Organizations action the
+	// resource uses, all with the function's own role.
+	mustSucceed(t, e.do(t, request{typ: cfn.RequestCreate, props: p}))
+	changed := props(t, map[string]any{"PolicyName": "daily-2", "PolicyTargets": awsemu.SampleDevOU, "Tags": map[string]any{"env": "prod"}})
+	mustSucceed(t, e.do(t, request{typ: cfn.RequestUpdate, physicalID: id, props: changed, oldProps: p}))
+	mustSucceed(t, e.do(t, request{typ: cfn.RequestDelete, physicalID: id, props: changed}))
+	if n := len(e.emu.Policies()); n != 0 {
+		t.Errorf("%d policies left", n)
+	}
 	if n := e.emu.CountCalls("sts", ""); n != 0 {
 		t.Errorf("%d STS calls; without OrgManagementAccount the function's own credentials are used", n)
+	}
+	ops := map[string]bool{}
+	for _, c := range e.emu.CallsTo("organizations") {
+		ops[c.Operation] = true
+		if c.Caller != "arn:aws:sts::222222222222:assumed-role/backup-org-policy-manager/backup-org-policy-manager" {
+			t.Errorf("%s called as %s", c.Operation, c.Caller)
+		}
+	}
+	if len(ops) != 11 {
+		t.Errorf("the delegated-administrator path used %d Organizations operations, want all 11: %v", len(ops), ops)
 	}
 }
 

@@ -1,0 +1,141 @@
+package cfntemplate_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
+)
+
+func load(t *testing.T, path string) *cfntemplate.Template {
+	t.Helper()
+	tpl, err := cfntemplate.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func problems(ps []cfntemplate.Problem) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func TestParseShortForms(t *testing.T) {
+	t.Parallel()
+	tpl, err := cfntemplate.Parse("t", []byte(`
+Resources:
+  A:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "${AWS::StackName}-q"
+      Tags:
+        - Key: k
+          Value: !Join ["-", [!Ref AWS::Region, !GetAtt B.Arn, !Select [0, !Split [",", "a,b"]]]]
+      DelaySeconds: 5
+      FifoQueue: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(tpl.Doc["Resources"])
+	want := `{"A":{"Properties":{"DelaySeconds":5,"FifoQueue":true,"QueueName":{"Fn::Sub":"${AWS::StackName}-q"},` +
+		`"Tags":[{"Key":"k","Value":{"Fn::Join":["-",[{"Ref":"AWS::Region"},{"Fn::GetAtt":["B","Arn"]},{"Fn::Select":[0,{"Fn::Split":[",","a,b"]}]}]]}}]},"Type":"AWS::SQS::Queue"}}`
+	if string(got) != want {
+		t.Errorf("parsed\n%s\nwant\n%s", got, want)
+	}
+	for src, wantErr := range map[string]string{
+		"A: !Reff x":         "unknown tag !Reff",
+		"A: 1\nA: 2":         `duplicate key "A"`,
+		"A: !GetAtt NoDot":   `!GetAtt "NoDot" is not Resource.Attribute`,
+		"- just\n- a list\n": "a template must be a mapping",
+	} {
+		if _, err := cfntemplate.Parse("t", []byte(src)); err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: error %v, want %q", src, err, wantErr)
+		}
+	}
+}
+
+func TestChecksOnFixtures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file         string
+		schema, refs []string
+	}{
+		{file: "good.yaml"},
+		{
+			file:   "wrong-property.yaml",
+			schema: []string{"/Resources/Logs/Properties: unknown properties KmsKeyID"},
+		},
+		{
+			file: "dangling-ref.yaml",
+			refs: []string{
+				`/Resources/Fn/Properties/LoggingConfig/LogGroup/Ref: Ref to "Logz", which is not a parameter, resource or pseudo parameter`,
+				`/Resources/Fn/Properties/Policies/0/Statement/0/Resource/Fn::GetAtt: AWS::SQS::Queue has no attribute "QueueArn"; it has Arn, QueueUrl`,
+				`/Resources/Fn/Properties/Policies/0/Statement/1/Fn::If/1/Resource/Fn::Sub: Ref to "Environment", which is not a parameter, resource or pseudo parameter`,
+			},
+		},
+		{
+			file: "conditions.yaml",
+			refs: []string{
+				`/Conditions/IsProd/Fn::Equals/0/Ref: Ref to "Env", which is not a parameter, resource or pseudo parameter`,
+				"/Conditions/IsProd: condition is never used",
+				"/Conditions/Unused: condition is never used",
+				`/Resources/Fn/Properties/Policies/0/Statement/1/Fn::If/0: condition "IsProduction" is not defined`,
+				`/Resources/Fn/Properties/Policies/0/Statement/1/Fn::If/1/Resource/Fn::Sub: Ref to "Env", which is not a parameter, resource or pseudo parameter`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			tpl := load(t, "testdata/"+tt.file)
+			if diff := cmp.Diff(tt.schema, problems(tpl.ValidateSchemas()), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("schema problems (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.refs, problems(tpl.CheckReferences()), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("reference problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGrantsAndCompare(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "testdata/good.yaml")
+	granted, err := tpl.Grants("Fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both branches of the Fn::If count: some deployment grants them.
+	if diff := cmp.Diff([]string{"s3:GetObject", "sqs:SendMessage"}, granted); diff != "" {
+		t.Errorf("grants (-want +got):\n%s", diff)
+	}
+	tests := []struct {
+		name            string
+		granted, called []string
+		missing, unused []string
+	}{
+		{"equal", granted, []string{"SQS:SendMessage", "s3:GetObject"}, nil, nil},
+		{"grant removed", []string{"sqs:SendMessage"}, []string{"sqs:SendMessage", "s3:GetObject"}, []string{"s3:GetObject"}, nil},
+		{"grant added", append(granted, "s3:PutObject"), []string{"sqs:SendMessage", "s3:GetObject"}, nil, []string{"s3:PutObject"}},
+		{"wildcard", []string{"s3:Get*"}, []string{"s3:GetObject", "s3:GetObjectVersion"}, nil, nil},
+		{"unused wildcard", []string{"s3:Get*", "kms:*"}, []string{"s3:GetObject"}, nil, []string{"kms:*"}},
+	}
+	for _, tt := range tests {
+		missing, unused := cfntemplate.CompareActions(tt.granted, tt.called)
+		if !cmp.Equal(tt.missing, missing) || !cmp.Equal(tt.unused, unused) {
+			t.Errorf("%s: missing %v, unused %v; want %v, %v", tt.name, missing, unused, tt.missing, tt.unused)
+		}
+	}
+	if _, err := tpl.Grants("Queue"); err == nil {
+		t.Error("Grants of a queue did not fail")
+	}
+}
