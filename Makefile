@@ -2,7 +2,8 @@
 #
 #   make demo    build the policy manager and play events/ through it against
 #                an emulated AWS organization (no AWS account needed)
-#   make test    formatting, vet, lint and every test (what CI runs)
+#   make test    formatting, vet, lint, every test and the AWS toolchain checks
+#                of the templates (what CI runs)
 #   make build   Lambda binaries (linux/arm64, static) under bin/lambda/
 #   make bench   benchmarks against the emulator
 #   make fuzz    run each fuzz target for FUZZTIME
@@ -19,9 +20,9 @@ FUNCTIONS     := backup-org-policy-manager tag-reapplier
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test unit fmt-check vet lint build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
+.PHONY: test unit fmt-check vet lint tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
 
-test: fmt-check vet lint unit
+test: fmt-check vet lint unit check-templates
 
 # The end-to-end tests build the function binaries with the local flags; the
 # local build first fills the build cache, so those builds only link.
@@ -40,6 +41,52 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# --- The AWS toolchain: SAM CLI, cfn-lint, checkov --------------------------------
+# Each in its own virtual environment (the SAM CLI pins a cfn-lint of its own),
+# installed from the fully pinned lists in tools/. cfn-lint stays at 1.51.x:
+# later releases fetch schemas at run time, which fails offline.
+PYTHON    ?= python3
+VENV      := $(CURDIR)/.venv
+SAM       := $(VENV)/sam/bin/sam
+CFN_LINT  := $(VENV)/cfn-lint/bin/cfn-lint
+CHECKOV   := $(VENV)/checkov/bin/checkov
+TEMPLATES := template.yaml $(sort $(wildcard cfn/*.yaml))
+export SAM_CLI_TELEMETRY := 0
+
+$(VENV)/%/.installed: tools/%.txt
+	rm -rf $(VENV)/$*
+	$(PYTHON) -m venv $(VENV)/$*
+	$(VENV)/$*/bin/pip install --quiet --disable-pip-version-check --no-input -r $<
+	touch $@
+
+tools: $(VENV)/sam/.installed $(VENV)/cfn-lint/.installed $(VENV)/checkov/.installed
+
+# What the pipeline's validate stage runs too. sam build compiles with the
+# Makefile's build-<LogicalId> targets into a scratch directory, and a Go test
+# checks each bootstrap is a static linux/arm64 executable.
+SAM_BUILD_DIR := $(CURDIR)/bin/sam-build
+
+check-templates: tools toolchain-selftest
+	$(SAM) validate --lint --template template.yaml --region us-east-1
+	rm -rf $(SAM_BUILD_DIR)
+	$(SAM) build --template template.yaml --build-dir $(SAM_BUILD_DIR) --build-in-source
+	SAM_BUILD_DIR=$(SAM_BUILD_DIR) $(GO) test -count=1 -run '^TestSAMBuildOutput$$' ./internal/cfntemplate/
+	$(CFN_LINT) $(TEMPLATES)
+	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet $(addprefix -f ,$(TEMPLATES))
+
+# Each tool must reject its seeded bad fixture, with the rule that proves it
+# looked: otherwise a silent tool would pass every template.
+toolchain-selftest: tools
+	@out=$$($(CFN_LINT) tools/fixtures/cfn-lint-misspelled-property.yaml 2>&1) && { echo "cfn-lint accepted a misspelled property"; exit 1; }; \
+	  grep -q E3002 <<<"$$out" || { echo "cfn-lint failed without E3002:"; echo "$$out"; exit 1; }; \
+	  echo "cfn-lint rejects tools/fixtures/cfn-lint-misspelled-property.yaml (E3002)"
+	@out=$$($(CHECKOV) --framework cloudformation --skip-download --compact --quiet -f tools/fixtures/checkov-insecure.yaml 2>&1) && { echo "checkov accepted an unencrypted queue and a wildcard policy"; exit 1; }; \
+	  for id in CKV_AWS_27 CKV_AWS_63; do grep -q $$id <<<"$$out" || { echo "checkov failed without $$id:"; echo "$$out"; exit 1; }; done; \
+	  echo "checkov rejects tools/fixtures/checkov-insecure.yaml (CKV_AWS_27, CKV_AWS_63)"
+	@out=$$($(SAM) validate --template tools/fixtures/sam-broken-property.yaml --region us-east-1 2>&1) && { echo "sam validate accepted a DeploymentPreference without AutoPublishAlias"; exit 1; }; \
+	  grep -q "requires AutoPublishAlias" <<<"$$out" || { echo "sam validate failed for another reason:"; echo "$$out"; exit 1; }; \
+	  echo "sam validate rejects tools/fixtures/sam-broken-property.yaml (DeploymentPreference without AutoPublishAlias)"
 
 $(GOLANGCI_LINT):
 	mkdir -p $(TOOLS)/bin
@@ -87,6 +134,6 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin .aws-sam
+	rm -rf bin .aws-sam .venv
 
 FORCE:

@@ -162,23 +162,30 @@ func TestSAMBuildTargets(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("make build-%s: %v\n%s", id, err, out)
 			}
-			f, err := elf.Open(filepath.Join(dir, "bootstrap"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if f.Machine != elf.EM_AARCH64 || f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX || f.Type != elf.ET_EXEC {
-				t.Errorf("bootstrap is %v %v %v, want an arm64 Linux executable", f.Machine, f.OSABI, f.Type)
-			}
-			for _, p := range f.Progs {
-				if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-					t.Errorf("bootstrap is dynamically linked (%v); Lambda's provided.al2023 needs a static binary", p.Type)
-				}
-			}
-			if syms, _ := f.Symbols(); len(syms) > 0 {
-				t.Errorf("bootstrap has %d symbols; the build strips them (-ldflags -s -w)", len(syms))
-			}
+			checkLambdaBinary(t, filepath.Join(dir, "bootstrap"))
 		})
+	}
+}
+
+// checkLambdaBinary checks a bootstrap is what provided.al2023 on arm64
+// runs: a static, stripped linux/arm64 executable.
+func checkLambdaBinary(t *testing.T, path string) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 || f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX || f.Type != elf.ET_EXEC {
+		t.Errorf("%s is %v %v %v, want an arm64 Linux executable", path, f.Machine, f.OSABI, f.Type)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("%s is dynamically linked (%v); Lambda's provided.al2023 needs a static binary", path, p.Type)
+		}
+	}
+	if syms, _ := f.Symbols(); len(syms) > 0 {
+		t.Errorf("%s has %d symbols; the build strips them (-ldflags -s -w)", path, len(syms))
 	}
 }
 
@@ -328,5 +335,49 @@ func TestIAMMatchesCode(t *testing.T) {
 			t.Errorf("%s's role grants %s but no test run of its code called it", id, g)
 		}
 		t.Logf("%s: %d actions granted, all called: %s", id, len(granted), strings.Join(actions, " "))
+	}
+}
+
+// TestSAMBuildOutput checks the bootstraps `sam build` produced (make
+// check-templates runs it with SAM_BUILD_DIR set).
+func TestSAMBuildOutput(t *testing.T) {
+	dir := os.Getenv("SAM_BUILD_DIR")
+	if dir == "" {
+		t.Skip("needs a sam build: make check-templates runs it with SAM_BUILD_DIR set")
+	}
+	for id := range functions {
+		checkLambdaBinary(t, filepath.Join(dir, id, "bootstrap"))
+	}
+}
+
+// TestBuildspecs: CodeBuild runs the same make targets, so the same pinned
+// tools, as make test.
+func TestBuildspecs(t *testing.T) {
+	t.Parallel()
+	want := map[string][]string{
+		"validate.yml":     {"make tools", "make fmt-check vet lint", "make check-templates", "cfn_nag_scan", `gem install cfn-nag --version "$CFN_NAG_VERSION"`},
+		"test-package.yml": {"make tools", "make unit", "make check-templates", "sam package"},
+	}
+	for file, needles := range want {
+		data, err := os.ReadFile(filepath.Join(root, "buildspecs", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := cfntemplate.Parse(file, data)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if fmt.Sprint(spec.Doc["version"]) != "0.2" {
+			t.Errorf("%s: version %v, want 0.2", file, spec.Doc["version"])
+		}
+		phases := jsonOf(spec.Doc["phases"])
+		for _, n := range needles {
+			if !strings.Contains(phases, strings.ReplaceAll(n, `"`, `\"`)) {
+				t.Errorf("%s does not run %s", file, n)
+			}
+		}
+		if strings.Contains(phases, "pip install") {
+			t.Errorf("%s installs with pip directly; use make tools so the versions are tools/*.txt's", file)
+		}
 	}
 }
