@@ -22,7 +22,11 @@ FUZZTIME      ?= 30s
 
 .PHONY: test unit fmt-check vet lint tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
 
-test: fmt-check vet lint unit check-templates
+# The Python tools install (network and disk, mostly) while the Go tests use
+# the CPUs; --output-sync keeps each target's output together.
+test: fmt-check vet lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit tools
+	$(MAKE) --no-print-directory check-templates
 
 # The end-to-end tests build the function binaries with the local flags; the
 # local build first fills the build cache, so those builds only link.
@@ -60,7 +64,10 @@ $(VENV)/%/.installed: tools/%.txt
 	$(VENV)/$*/bin/pip install --quiet --disable-pip-version-check --no-input -r $<
 	touch $@
 
-tools: $(VENV)/sam/.installed $(VENV)/cfn-lint/.installed $(VENV)/checkov/.installed
+TOOL_STAMPS := $(VENV)/sam/.installed $(VENV)/cfn-lint/.installed $(VENV)/checkov/.installed
+
+tools:
+	@$(MAKE) --no-print-directory -j3 $(TOOL_STAMPS)
 
 # What the pipeline's validate stage runs too. sam build compiles with the
 # Makefile's build-<LogicalId> targets into a scratch directory, and a Go test
