@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,29 +12,16 @@ import (
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/localenv"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
-	"github.com/backup-as-code/orgbackup/internal/runtimeapi"
 )
 
 // TestBootstrap builds the real bootstrap and drives it as Lambda does,
 // through a local Runtime API, with AWS_ENDPOINT_URL at the emulator and the
 // ResponseURL at the emulator's stand-in for CloudFormation's S3 bucket.
 func TestBootstrap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the function binary")
-	}
+	bootstrap := localenv.BuildFunction(t, "backup-org-policy-manager")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bootstrap, err := runtimeapi.Build(ctx, "github.com/backup-as-code/orgbackup/functions/backup-org-policy-manager", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	event := func(name string) []byte {
-		data, err := os.ReadFile("../../events/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	}
+	event := func(name string) []byte { return localenv.SampleEvent(t, name) }
 
 	t.Run("create, update, delete", func(t *testing.T) {
 		var logs logcapture.Buffer

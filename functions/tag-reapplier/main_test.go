@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,29 +11,16 @@ import (
 
 	"github.com/backup-as-code/orgbackup/internal/localenv"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
-	"github.com/backup-as-code/orgbackup/internal/runtimeapi"
 )
 
 // TestBootstrap builds the real bootstrap and drives it through a local
 // Lambda Runtime API with the sample restore events, AWS_ENDPOINT_URL at the
 // emulator.
 func TestBootstrap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the function binary")
-	}
+	bootstrap := localenv.BuildFunction(t, "tag-reapplier")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bootstrap, err := runtimeapi.Build(ctx, "github.com/backup-as-code/orgbackup/functions/tag-reapplier", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	event := func(name string) []byte {
-		data, err := os.ReadFile("../../events/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	}
+	event := func(name string) []byte { return localenv.SampleEvent(t, name) }
 
 	t.Run("restore events and a backfill", func(t *testing.T) {
 		var out logcapture.Buffer

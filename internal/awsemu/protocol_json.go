@@ -46,12 +46,17 @@ func (p *jsonProtocol) serve(c *call, _ *http.Request, body []byte) (responder, 
 }
 
 func (p *jsonProtocol) writeError(w http.ResponseWriter, c *call, e *APIError) {
-	body := map[string]string{"__type": e.Code, "Message": e.Message}
+	writeJSONError(w, c, e, "application/x-amz-json-1.1", map[string]string{"__type": e.Code, "Message": e.Message})
+}
+
+// writeJSONError writes an error the way the JSON protocols do: the code in
+// X-Amzn-ErrorType and in the body, with the exception's extra members.
+func writeJSONError(w http.ResponseWriter, c *call, e *APIError, contentType string, body map[string]string) {
 	for k, v := range e.Fields {
 		body[k] = v
 	}
 	data, _ := json.Marshal(body)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	w.Header().Set("X-Amzn-RequestId", c.requestID)
 	w.WriteHeader(e.Status)

@@ -91,16 +91,7 @@ func (p *restJSONProtocol) serve(c *call, r *http.Request, body []byte) (respond
 }
 
 func (p *restJSONProtocol) writeError(w http.ResponseWriter, c *call, e *APIError) {
-	body := map[string]string{"__type": e.Code, "Code": e.Code, "Message": e.Message}
-	for k, v := range e.Fields {
-		body[k] = v
-	}
-	data, _ := json.Marshal(body)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Amzn-ErrorType", e.Code)
-	w.Header().Set("X-Amzn-RequestId", c.requestID)
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(data)
+	writeJSONError(w, c, e, "application/json", map[string]string{"__type": e.Code, "Code": e.Code, "Message": e.Message})
 }
 
 func (p *restJSONProtocol) invalidToken(expired bool) *APIError { return p.invalid(expired) }

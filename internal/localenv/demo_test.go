@@ -3,30 +3,28 @@ package localenv_test
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/backup-as-code/orgbackup/internal/localenv"
-	"github.com/backup-as-code/orgbackup/internal/runtimeapi"
 )
 
 // TestDemo runs what `make demo` runs and checks its report.
 func TestDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the function binary")
-	}
+	bin := localenv.BuildFunction(t, "backup-org-policy-manager")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bin, err := runtimeapi.Build(ctx, "github.com/backup-as-code/orgbackup/functions/backup-org-policy-manager", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out, logs bytes.Buffer
-	err = localenv.Demo(ctx, localenv.DemoOptions{
+	err := localenv.Demo(ctx, localenv.DemoOptions{
 		Bootstrap: bin,
-		Events:    []string{"../../events/org-policy-create.json", "../../events/org-policy-update.json", "../../events/org-policy-delete.json"},
-		Out:       &out, Logs: &logs, LogPath: "function.log",
+		Events: []string{
+			filepath.Join(localenv.EventsDir(), "org-policy-create.json"),
+			filepath.Join(localenv.EventsDir(), "org-policy-update.json"),
+			filepath.Join(localenv.EventsDir(), "org-policy-delete.json"),
+		},
+		Out: &out, Logs: &logs, LogPath: "function.log",
 	})
 	if err != nil {
 		t.Fatalf("Demo: %v\n%s", err, out.String())
@@ -55,17 +53,11 @@ func TestDemo(t *testing.T) {
 
 // TestTagDemo runs the tag re-applier half of `make demo`.
 func TestTagDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the function binary")
-	}
+	bin := localenv.BuildFunction(t, "tag-reapplier")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bin, err := runtimeapi.Build(ctx, "github.com/backup-as-code/orgbackup/functions/tag-reapplier", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out, logs bytes.Buffer
-	if err := localenv.TagDemo(ctx, localenv.TagDemoOptions{Bootstrap: bin, EventsDir: "../../events", Out: &out, Logs: &logs}); err != nil {
+	if err := localenv.TagDemo(ctx, localenv.TagDemoOptions{Bootstrap: bin, EventsDir: localenv.EventsDir(), Out: &out, Logs: &logs}); err != nil {
 		t.Fatalf("TagDemo: %v\n%s", err, out.String())
 	}
 	report := out.String()
