@@ -1,6 +1,5 @@
-// Command echofn is a test function for the local Runtime API: it echoes
-// its input, fails, panics or sleeps as asked, and reports what Lambda
-// told it about the invocation.
+// Command echofn is a test function for the local Runtime API: it fails or
+// panics as asked, or reports what Lambda told it about the invocation.
 package main
 
 import (
@@ -32,9 +31,6 @@ func main() {
 			return reply{}, errors.New("asked to fail")
 		case "panic":
 			panic("asked to panic")
-		case "sleep":
-			<-ctx.Done()
-			time.Sleep(time.Hour)
 		}
 		lc, _ := lambdacontext.FromContext(ctx)
 		deadline, _ := ctx.Deadline()
