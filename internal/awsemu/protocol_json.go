@@ -35,12 +35,17 @@ func (p *jsonProtocol) serve(c *call, _ *http.Request, body []byte) (responder, 
 	if aerr != nil {
 		return nil, aerr
 	}
+	return jsonResponse(out, "application/x-amz-json-1.1")
+}
+
+// jsonResponse encodes an operation's output for the JSON protocols.
+func jsonResponse(out any, contentType string) (responder, *APIError) {
 	data, err := json.Marshal(out)
 	if err != nil {
 		return nil, &APIError{Code: "InternalFailure", Message: err.Error(), Status: http.StatusInternalServerError}
 	}
 	return func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("Content-Type", contentType)
 		_, _ = w.Write(data)
 	}, nil
 }

@@ -1,7 +1,6 @@
 package awsemu
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,14 +79,7 @@ func (p *restJSONProtocol) serve(c *call, r *http.Request, body []byte) (respond
 	if aerr != nil {
 		return nil, aerr
 	}
-	data, err := json.Marshal(out)
-	if err != nil {
-		return nil, &APIError{Code: "InternalFailure", Message: err.Error(), Status: http.StatusInternalServerError}
-	}
-	return func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(data)
-	}, nil
+	return jsonResponse(out, "application/json")
 }
 
 func (p *restJSONProtocol) writeError(w http.ResponseWriter, c *call, e *APIError) {
