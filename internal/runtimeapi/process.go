@@ -97,7 +97,6 @@ func (f *Function) WaitReady(ctx context.Context) error {
 	}
 }
 
-// PID is the process ID of the function.
 func (f *Function) PID() int { return f.cmd.Process.Pid }
 
 // Stop kills the process, as Lambda does when it retires an execution

@@ -98,6 +98,7 @@ var quietOutsideLambda sync.Once
 func Instrument(cfg *aws.Config) {
 	quietOutsideLambda.Do(func() {
 		if os.Getenv(xray.LambdaTaskRootKey) == "" && os.Getenv("AWS_XRAY_CONTEXT_MISSING") == "" {
+			// Configure fails only on a bad DaemonAddr, which is not set here.
 			_ = xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
 		}
 	})

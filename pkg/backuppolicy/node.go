@@ -97,11 +97,6 @@ func NewStrings(ss []string) *Node {
 	return n
 }
 
-// NewObject returns an object with one member.
-func NewObject(key string, v *Node) *Node {
-	return &Node{Kind: Object, Members: []Member{{Key: key, Value: v}}}
-}
-
 // Minify returns the node as JSON without insignificant whitespace, members
 // in document order. Strings are written with the shortest standard escapes,
 // so "\u00e9" in the source becomes "é": the same value, fewer characters.
