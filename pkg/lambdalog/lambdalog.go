@@ -28,3 +28,17 @@ func Level(level string) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// MetricLevel is the "level" to write on records that must never be
+// filtered out, such as CloudWatch Embedded Metric Format lines: with the
+// JSON log format Lambda drops application records below the function's
+// ApplicationLogLevel and treats a record without a level as INFO
+// (Lambda developer guide, "Log-level filtering"). So the record carries
+// the configured level itself when that is above INFO, else INFO.
+func MetricLevel(level string) string {
+	switch l := strings.ToUpper(strings.TrimSpace(level)); l {
+	case "WARN", "ERROR", "FATAL":
+		return l
+	}
+	return "INFO"
+}

@@ -42,3 +42,27 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricLevel(t *testing.T) {
+	t.Parallel()
+	// Lambda sends a record when its level is at or above the configured
+	// one, in the order TRACE < DEBUG < INFO < WARN < ERROR < FATAL.
+	order := []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+	rank := func(l string) int {
+		for i, o := range order {
+			if o == l {
+				return i
+			}
+		}
+		return 2 // unset or unknown: Lambda's default, INFO
+	}
+	for _, configured := range append(order, "", "warn", "nonsense") {
+		got := lambdalog.MetricLevel(configured)
+		if rank(got) < rank(strings.ToUpper(configured)) {
+			t.Errorf("MetricLevel(%q) = %q: Lambda would filter it out", configured, got)
+		}
+		if rank(got) > max(rank(strings.ToUpper(configured)), 2) {
+			t.Errorf("MetricLevel(%q) = %q: more severe than needed", configured, got)
+		}
+	}
+}
