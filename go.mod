@@ -10,6 +10,9 @@ require (
 	// The module proxy here refuses v1.70.0 (it needs smithy-go v1.28.9) and
 	// v1.69.8 (endpoints/v2 v2.8.11); v1.69.7 has every API used.
 	github.com/aws/aws-sdk-go-v2/service/backup v1.69.7
+	// v1.344.1 is the last release on aws-sdk-go-v2 v1.47.7 / smithy-go v1.28.8;
+	// v1.344.2 and later need newer core modules than the rest of the SDK here.
+	github.com/aws/aws-sdk-go-v2/service/ec2 v1.344.1
 	github.com/aws/aws-sdk-go-v2/service/organizations v1.62.6
 	github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi v1.41.10
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.8

@@ -80,6 +80,17 @@ func (e *Emulator) AddBackupVault(name string) string {
 }
 
 // AddRecoveryPoint stores a recovery point (its vault is created if needed).
+//
+// Only recovery points with an arn:aws:backup ARN (EFS, DynamoDB with
+// advanced features, S3...) keep their tags in AWS Backup. The others are
+// resources of their own service (an EBS snapshot, an AMI, an RDS or
+// Redshift snapshot, an FSx backup) whose tags the Tagging API serves,
+// under their account-qualified ARN: AWS Backup names EC2 snapshots and
+// images without the account, the Tagging API names every resource with
+// it. A DynamoDB backup without advanced features has no tags at all
+// (AWS Backup developer guide, "Copying tags onto backups": DynamoDB does
+// not support tags on backups unless Advanced DynamoDB backup is on); a
+// fixture giving it tags is a mistake and panics.
 func (e *Emulator) AddRecoveryPoint(rp RecoveryPoint) {
 	e.AddBackupVault(rp.VaultName)
 	e.mu.Lock()
@@ -89,6 +100,15 @@ func (e *Emulator) AddRecoveryPoint(rp RecoveryPoint) {
 		rp.Created = time.Now().Add(-24 * time.Hour).UTC()
 	}
 	e.backup.points[rp.ARN] = &rp
+	switch {
+	case isBackupARN(rp.ARN):
+	case isDynamoDBBackupARN(rp.ARN):
+		if len(rp.Tags) > 0 {
+			panic("awsemu: DynamoDB backups without advanced features carry no tags: " + rp.ARN)
+		}
+	default:
+		e.tagging.put(accountQualified(rp.ARN), rp.Tags)
+	}
 }
 
 // DeleteRecoveryPoint removes a recovery point (expired by its lifecycle).
@@ -96,6 +116,41 @@ func (e *Emulator) DeleteRecoveryPoint(arn string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.backup.points, arn)
+	if !isBackupARN(arn) {
+		delete(e.tagging.resources, accountQualified(arn))
+	}
+}
+
+func arnParts(arn string) []string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return nil
+	}
+	return parts
+}
+
+// isBackupARN reports an ARN of AWS Backup itself (arn:<partition>:backup:).
+func isBackupARN(arn string) bool {
+	p := arnParts(arn)
+	return p != nil && p[2] == "backup"
+}
+
+// isDynamoDBBackupARN reports a DynamoDB backup taken without advanced
+// features: arn:aws:dynamodb:region:acct:table/T/backup/ID.
+func isDynamoDBBackupARN(arn string) bool {
+	p := arnParts(arn)
+	return p != nil && p[2] == "dynamodb" && strings.Contains(p[5], "/backup/")
+}
+
+// accountQualified fills in the emulator's account where an ARN names none
+// (arn:aws:ec2:us-east-1::snapshot/snap-…).
+func accountQualified(arn string) string {
+	p := arnParts(arn)
+	if p == nil || p[4] != "" || p[2] == "s3" {
+		return arn
+	}
+	p[4] = BackupAccount
+	return strings.Join(p, ":")
 }
 
 // AddRestoreJob stores a restore job.
@@ -286,6 +341,12 @@ func (b *backupService) listRestoreJobs(c *call, req restRequest) (any, *APIErro
 func (b *backupService) listTags(c *call, req restRequest) (any, *APIError) {
 	arn := req.labels["resourceArn"]
 	c.target = arn
+	// AWS Backup API reference, ListTags: for a resourceArn other than
+	// arn:aws:backup it "may return" InvalidParameterValueException (400);
+	// only resource types fully managed by AWS Backup have one.
+	if !isBackupARN(arn) {
+		return nil, invalidParameter("Invalid resource ARN %s: ListTags supports only resources fully managed by AWS Backup (ARNs beginning arn:aws:backup)", arn)
+	}
 	var tags map[string]string
 	if rp := b.points[arn]; rp != nil {
 		tags = rp.Tags

@@ -2,6 +2,7 @@ package awsemu_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	backuptypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 	rgta "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
@@ -27,6 +29,9 @@ func TestBackup(t *testing.T) {
 	rp := "arn:aws:ec2:us-east-1::snapshot/snap-1"
 	created := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	emu.AddRecoveryPoint(awsemu.RecoveryPoint{ARN: rp, VaultName: "v", ResourceARN: "arn:aws:ec2:us-east-1:444444444444:volume/vol-1", ResourceType: "EBS",
+		Tags: map[string]string{"plan": "daily"}})
+	efsRP := "arn:aws:backup:us-east-1:444444444444:recovery-point:6f1e2d3c-0001"
+	emu.AddRecoveryPoint(awsemu.RecoveryPoint{ARN: efsRP, VaultName: "v", ResourceARN: "arn:aws:elasticfilesystem:us-east-1:444444444444:file-system/fs-1", ResourceType: "EFS",
 		Tags: map[string]string{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5"}})
 	for i := range 7 {
 		status := "COMPLETED"
@@ -74,7 +79,7 @@ func TestBackup(t *testing.T) {
 	}
 
 	tags := map[string]string{}
-	tp := backup.NewListTagsPaginator(cl, &backup.ListTagsInput{ResourceArn: aws.String(rp)})
+	tp := backup.NewListTagsPaginator(cl, &backup.ListTagsInput{ResourceArn: aws.String(efsRP)})
 	for tp.HasMorePages() {
 		page, err := tp.NextPage(ctx)
 		if err != nil {
@@ -87,15 +92,29 @@ func TestBackup(t *testing.T) {
 	if len(tags) != 5 || emu.CountCalls("backup", "ListTags") != 2 {
 		t.Errorf("ListTags gave %v in %d pages", tags, emu.CountCalls("backup", "ListTags"))
 	}
-	if _, err := cl.ListTags(ctx, &backup.ListTagsInput{ResourceArn: aws.String("arn:aws:ec2:us-east-1::snapshot/snap-gone")}); errorCode(err) != "ResourceNotFoundException" {
+	if _, err := cl.ListTags(ctx, &backup.ListTagsInput{ResourceArn: aws.String("arn:aws:backup:us-east-1:444444444444:recovery-point:gone")}); errorCode(err) != "ResourceNotFoundException" {
 		t.Errorf("tags of a missing recovery point: %v", err)
+	}
+	// ListTags serves only resources fully managed by AWS Backup; an EBS
+	// snapshot's tags are the snapshot's own, read through the Tagging API
+	// under its account-qualified ARN.
+	var re *smithyhttp.ResponseError
+	if _, err := cl.ListTags(ctx, &backup.ListTagsInput{ResourceArn: aws.String(rp)}); errorCode(err) != "InvalidParameterValueException" || !errors.As(err, &re) || re.HTTPStatusCode() != 400 {
+		t.Errorf("ListTags of an EBS snapshot recovery point: %v", err)
+	}
+	tagging := rgta.NewFromConfig(sdkConfig(t, emu, emu.CredentialsFor(member)))
+	for arn, want := range map[string]int{rp: 0, "arn:aws:ec2:us-east-1:444444444444:snapshot/snap-1": 1} {
+		res, err := tagging.GetResources(ctx, &rgta.GetResourcesInput{ResourceARNList: []string{arn}})
+		if err != nil || len(res.ResourceTagMappingList) != want {
+			t.Errorf("GetResources(%s) = %+v, %v; want %d mappings", arn, res, err, want)
+		}
 	}
 	rpOut, err := cl.DescribeRecoveryPoint(ctx, &backup.DescribeRecoveryPointInput{BackupVaultName: aws.String("v"), RecoveryPointArn: aws.String(rp)})
 	if err != nil || aws.ToString(rpOut.ResourceArn) != "arn:aws:ec2:us-east-1:444444444444:volume/vol-1" {
 		t.Errorf("DescribeRecoveryPoint = %+v, %v", rpOut, err)
 	}
 	vaults, err := cl.ListBackupVaults(ctx, &backup.ListBackupVaultsInput{})
-	if err != nil || len(vaults.BackupVaultList) != 1 || vaults.BackupVaultList[0].NumberOfRecoveryPoints != 1 {
+	if err != nil || len(vaults.BackupVaultList) != 1 || vaults.BackupVaultList[0].NumberOfRecoveryPoints != 2 {
 		t.Errorf("ListBackupVaults = %+v, %v", vaults, err)
 	}
 }

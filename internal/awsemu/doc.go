@@ -6,10 +6,10 @@
 // The emulator keeps protocols apart from service semantics:
 //
 //   - protocol_json.go (awsJson1_1), protocol_query.go (query),
-//     protocol_restjson.go (restJson1) and s3.go's REST-XML handling turn
+//     protocol_ec2query.go (EC2's query), protocol_restjson.go (restJson1) and s3.go's REST-XML handling turn
 //     HTTP into operation calls and results or errors back into HTTP,
 //     exactly as the SDK's serializers expect;
-//   - organizations.go, sts.go, s3.go, backup.go and tagging.go hold each
+//   - organizations.go, sts.go, s3.go, backup.go, tagging.go and ec2.go hold each
 //     service's state and rules, including the real error codes;
 //   - faults.go injects errors and latency per operation, calllog.go records
 //     every call with the caller's identity so tests can count calls.

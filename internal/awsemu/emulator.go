@@ -51,6 +51,7 @@ type Emulator struct {
 	s3        *s3Service
 	backup    *backupService
 	tagging   *taggingService
+	ec2       *ec2Service
 	responses *responseStore
 
 	identities *identities
@@ -96,12 +97,14 @@ func Start(opts Options) (*Emulator, error) {
 	e.s3 = newS3()
 	e.backup = newBackup(opts.PageSize)
 	e.tagging = newTagging(opts.PageSize)
+	e.ec2 = newEC2(opts.PageSize, e.tagging)
 	e.services = map[string]service{
 		"organizations": newJSONProtocol("AWSOrganizationsV20161128", org.operations(), unrecognizedClientJSON),
 		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
 		"s3":            e.s3,
 		"backup":        e.backup.protocol(),
 		"tagging":       newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
+		"ec2":           newEC2QueryProtocol("http://ec2.amazonaws.com/doc/2016-11-15/", e.ec2.operations()),
 	}
 	if path := os.Getenv(CallLogEnv); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)

@@ -129,6 +129,9 @@ func faultError(service string, kind FaultKind) *APIError {
 			return clientError("ThrottledException", "Rate exceeded")
 		case "backup":
 			return clientError("ThrottlingException", "Rate exceeded")
+		case "ec2":
+			// EC2 API reference, "Error codes": RequestLimitExceeded.
+			return clientError("RequestLimitExceeded", "Request limit exceeded.")
 		default:
 			return clientError("TooManyRequestsException", "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.")
 		}
@@ -149,14 +152,20 @@ func faultError(service string, kind FaultKind) *APIError {
 			e.Code = "InternalServiceException"
 		case "backup":
 			e.Code = "ServiceUnavailableException"
+		case "ec2":
+			e.Code = "InternalError"
 		default:
 			e.Code = "ServiceException"
 		}
 		return e
 	case FaultAccessDenied:
 		code := "AccessDeniedException"
-		if service == "sts" || service == "s3" {
+		switch service {
+		case "sts", "s3":
 			code = "AccessDenied"
+		case "ec2":
+			// EC2 API reference, "Error codes": UnauthorizedOperation.
+			code = "UnauthorizedOperation"
 		}
 		return withStatus(clientError(code, "Access denied (injected fault)."), http.StatusForbidden)
 	}

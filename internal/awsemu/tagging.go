@@ -68,10 +68,15 @@ func newTagging(pageSize int) *taggingService {
 func (e *Emulator) AddResource(arn string, tags map[string]string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.tagging.resources[arn] = &taggedResource{tags: maps.Clone(tags), tagged: len(tags) > 0}
-	if e.tagging.resources[arn].tags == nil {
-		e.tagging.resources[arn].tags = map[string]string{}
+	e.tagging.put(arn, tags)
+}
+
+func (t *taggingService) put(arn string, tags map[string]string) {
+	r := &taggedResource{tags: maps.Clone(tags), tagged: len(tags) > 0}
+	if r.tags == nil {
+		r.tags = map[string]string{}
 	}
+	t.resources[arn] = r
 }
 
 // RemoveResource deletes a resource (the source of a restore, say).
