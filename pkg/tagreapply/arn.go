@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // ARN is a parsed Amazon Resource Name.
@@ -27,3 +29,57 @@ func ParseARN(s string) (ARN, error) {
 var tagAPIServices = []string{"ec2", "rds", "dynamodb", "elasticfilesystem", "fsx", "s3", "redshift", "storagegateway"}
 
 func taggable(a ARN) bool { return slices.Contains(tagAPIServices, a.Service) }
+
+// qualified returns an ARN in the form the Tagging API names resources:
+// with its account. AWS Backup writes the recovery point ARNs of EC2
+// snapshots and images without one (arn:aws:ec2:us-east-1::snapshot/snap-…);
+// a regional ARN without an account gets account. S3 ARNs have neither
+// Region nor account and stay as they are, as does anything unparsable.
+func qualified(s, account string) string {
+	a, err := awsarn.Parse(s)
+	if err != nil || a.AccountID != "" || a.Region == "" || account == "" {
+		return s
+	}
+	a.AccountID = account
+	return a.String()
+}
+
+// recoveryPointKind says where a recovery point's tags are read.
+type recoveryPointKind int
+
+const (
+	// rpNone: the job names no recovery point.
+	rpNone recoveryPointKind = iota
+	// rpBackup: a resource type fully managed by AWS Backup
+	// (arn:<partition>:backup:…), whose tags only backup:ListTags reads.
+	rpBackup
+	// rpResource: a resource of its own service (EBS snapshot, AMI, RDS or
+	// Redshift snapshot, FSx backup…), read through the Tagging API.
+	rpResource
+	// rpUntagged: a DynamoDB backup without advanced features
+	// (arn:…:dynamodb:…:table/T/backup/…): DynamoDB tags backups only with
+	// Advanced DynamoDB backup enabled, so it has no tags to read.
+	rpUntagged
+	// rpUnknown: not an ARN.
+	rpUnknown
+)
+
+// classifyRecoveryPoint follows the AWS Backup API reference, ListTags:
+// "include only values representing resource types that are fully managed
+// by AWS Backup. These have an ARN that begins arn:aws:backup"; other
+// recovery points "may return" InvalidParameterValueException there.
+func classifyRecoveryPoint(s string) recoveryPointKind {
+	if s == "" {
+		return rpNone
+	}
+	a, err := awsarn.Parse(s)
+	switch {
+	case err != nil:
+		return rpUnknown
+	case a.Service == "backup":
+		return rpBackup
+	case a.Service == "dynamodb" && strings.Contains(a.Resource, "/backup/"):
+		return rpUntagged
+	}
+	return rpResource
+}

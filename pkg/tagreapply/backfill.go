@@ -17,12 +17,15 @@ import (
 
 // BackfillSummary is what one backfill invocation did.
 type BackfillSummary struct {
-	// Processed counts jobs with a final outcome (tagged, unchanged or
-	// failed permanently).
+	// Processed counts jobs with a final outcome (tagged, unchanged,
+	// unsupported or failed permanently).
 	Processed int `json:"processed"`
 	Tagged    int `json:"tagged"`
 	Unchanged int `json:"unchanged"`
 	Failed    int `json:"failed"`
+	// Unsupported counts jobs whose restored type the Tagging API cannot
+	// tag; they are not failures.
+	Unsupported int `json:"unsupported"`
 	// Retry counts jobs that failed transiently; a later backfill
 	// processes them again.
 	Retry  int  `json:"retry"`
@@ -125,7 +128,7 @@ func (r *Reapplier) Backfill(ctx context.Context, req BackfillRequest) (Backfill
 		pageToken, done = aws.ToString(page.NextToken), nil
 	}
 	sum.Complete = true
-	r.logger(ctx).Info("backfill complete", "processed", sum.Processed, "tagged", sum.Tagged, "failed", sum.Failed, "retry", sum.Retry, "dryRun", sum.DryRun)
+	r.logger(ctx).Info("backfill complete", "processed", sum.Processed, "tagged", sum.Tagged, "failed", sum.Failed, "unsupported", sum.Unsupported, "retry", sum.Retry, "dryRun", sum.DryRun)
 	return sum, nil
 }
 
@@ -191,6 +194,8 @@ dispatch:
 				sum.Tagged++
 			case ResultUnchanged, ResultIgnored:
 				sum.Unchanged++
+			case ResultUnsupported:
+				sum.Unsupported++
 			case ResultFailed:
 				sum.Failed++
 				if len(sum.FailedJobs) < maxFailedJobsListed {

@@ -20,6 +20,10 @@ func Transient(err error) bool {
 	if err == nil {
 		return false
 	}
+	var nf *notFoundError
+	if errors.As(err, &nf) {
+		return false
+	}
 	var tf *TagFailure
 	if errors.As(err, &tf) {
 		return tf.Info.StatusCode >= http.StatusInternalServerError || tf.Info.ErrorCode == "InternalServiceException"
@@ -42,3 +46,10 @@ func isNotFound(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
 }
+
+// notFoundError is a resource a job needs that does not exist, found out
+// without an AWS error (a restored instance DescribeInstances does not
+// return): permanent.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }

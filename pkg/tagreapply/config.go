@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // Precedence says whose tag wins when the source resource and the recovery
@@ -34,6 +36,10 @@ type Config struct {
 	BackfillConcurrency int
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
 	MetricsNamespace string
+	// MetricsLevel is the "level" of the EMF records: with Lambda's JSON
+	// log format, records below the function's ApplicationLogLevel are
+	// dropped, so it is lambdalog.MetricLevel of that level.
+	MetricsLevel string
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -44,6 +50,8 @@ const (
 	EnvProvenance  = "PROVENANCE_TAG_KEY"
 	EnvConcurrency = "BACKFILL_CONCURRENCY"
 	EnvNamespace   = "METRICS_NAMESPACE"
+	// EnvLogLevel is set by Lambda from the function's ApplicationLogLevel.
+	EnvLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 )
 
 // DefaultMetricsNamespace is the namespace when none is configured.
@@ -86,6 +94,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if ns := strings.TrimSpace(getenv(EnvNamespace)); ns != "" {
 		c.MetricsNamespace = ns
 	}
+	c.MetricsLevel = lambdalog.MetricLevel(getenv(EnvLogLevel))
 	return c, nil
 }
 

@@ -103,15 +103,15 @@ func TestConfigFromEnv(t *testing.T) {
 	got, err := tagreapply.ConfigFromEnv(env(map[string]string{
 		tagreapply.EnvExclusions: " secret-*, owner ,", tagreapply.EnvPrecedence: "recovery-point",
 		tagreapply.EnvOverwrite: "true", tagreapply.EnvProvenance: "restored-from", tagreapply.EnvConcurrency: "16",
-		tagreapply.EnvNamespace: "Org/Tags",
+		tagreapply.EnvNamespace: "Org/Tags", tagreapply.EnvLogLevel: "ERROR",
 	}))
 	want := tagreapply.Config{Exclusions: []string{"secret-*", "owner"}, Precedence: tagreapply.RecoveryPointFirst, Overwrite: true,
-		ProvenanceKey: "restored-from", BackfillConcurrency: 16, MetricsNamespace: "Org/Tags"}
+		ProvenanceKey: "restored-from", BackfillConcurrency: 16, MetricsNamespace: "Org/Tags", MetricsLevel: "ERROR"}
 	if err != nil || !cmp.Equal(want, got) {
 		t.Errorf("ConfigFromEnv = %+v, %v", got, err)
 	}
 	defaults, err := tagreapply.ConfigFromEnv(env(nil))
-	if err != nil || defaults.Precedence != tagreapply.SourceFirst || defaults.Overwrite || defaults.BackfillConcurrency != 8 || defaults.MetricsNamespace != tagreapply.DefaultMetricsNamespace {
+	if err != nil || defaults.Precedence != tagreapply.SourceFirst || defaults.Overwrite || defaults.BackfillConcurrency != 8 || defaults.MetricsNamespace != tagreapply.DefaultMetricsNamespace || defaults.MetricsLevel != "INFO" {
 		t.Errorf("defaults = %+v, %v", defaults, err)
 	}
 	for k, v := range map[string]string{

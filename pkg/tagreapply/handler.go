@@ -33,7 +33,7 @@ func (r *Reapplier) Handle(ctx context.Context, raw json.RawMessage) (*BackfillS
 		logger = logger.With(slog.String("awsRequestId", requestID))
 	}
 	defer func() {
-		if err := r.Metrics.Flush(r.MetricsOut, r.Config.MetricsNamespace, requestID, time.Now()); err != nil {
+		if err := r.Metrics.Flush(r.MetricsOut, r.Config.MetricsNamespace, r.Config.MetricsLevel, requestID, time.Now()); err != nil {
 			logger.Error("writing metrics", "error", err.Error())
 		}
 	}()

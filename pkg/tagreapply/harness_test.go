@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,17 @@ func newEnv(t testing.TB, c tagreapply.Config, opts awsemu.Options) *env {
 type fixture struct {
 	resourceType                   string
 	source, created, recoveryPoint string
+	// sourceDevices and createdDevices are the volumes of EC2 instances.
+	sourceDevices, createdDevices []awsemu.BlockDevice
+}
+
+// instanceID is the ID in an EC2 instance ARN, "" for other ARNs.
+func instanceID(arn string) string {
+	_, id, ok := strings.Cut(arn, ":instance/")
+	if !ok {
+		return ""
+	}
+	return id
 }
 
 func arnOf(service, resource string) string {
@@ -59,28 +71,38 @@ func arnOf(service, resource string) string {
 }
 
 var fixtures = []fixture{
-	{"EBS", arnOf("ec2", "volume/vol-0a1b2c3d4e5f60001"), arnOf("ec2", "volume/vol-0a1b2c3d4e5f69001"), "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001"},
-	{"EC2", arnOf("ec2", "instance/i-0a1b2c3d4e5f60001"), arnOf("ec2", "instance/i-0a1b2c3d4e5f69001"), "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60001"},
-	{"RDS", arnOf("rds", "db:orders"), arnOf("rds", "db:orders-restored"), arnOf("rds", "snapshot:awsbackup:job-0a1b2c3d-0001")},
-	{"Aurora", arnOf("rds", "cluster:aurora-orders"), arnOf("rds", "cluster:aurora-orders-restored"), arnOf("rds", "cluster-snapshot:awsbackup:job-0a1b2c3d-0002")},
-	{"DynamoDB", arnOf("dynamodb", "table/orders"), arnOf("dynamodb", "table/orders-restored"), arnOf("backup", "recovery-point:6f1e2d3c-0003")},
-	{"EFS", arnOf("elasticfilesystem", "file-system/fs-0a1b2c3d"), arnOf("elasticfilesystem", "file-system/fs-9a1b2c3d"), arnOf("backup", "recovery-point:6f1e2d3c-0004")},
-	{"FSx", arnOf("fsx", "file-system/fs-0123456789abcdef0"), arnOf("fsx", "file-system/fs-0fedcba987654321f"), arnOf("fsx", "backup/backup-0a1b2c3d4e5f60005")},
-	{"S3", "arn:aws:s3:::orders-data", "arn:aws:s3:::orders-data-restored", arnOf("backup", "recovery-point:continuous:orders-data-6f1e2d3c")},
-	{"Neptune", arnOf("rds", "cluster:graph"), arnOf("rds", "cluster:graph-restored"), arnOf("rds", "cluster-snapshot:awsbackup:job-0a1b2c3d-0006")},
-	{"DocumentDB", arnOf("rds", "cluster:docs"), arnOf("rds", "cluster:docs-restored"), arnOf("rds", "cluster-snapshot:awsbackup:job-0a1b2c3d-0007")},
-	{"Redshift", arnOf("redshift", "cluster:warehouse"), arnOf("redshift", "cluster:warehouse-restored"), arnOf("redshift", "snapshot:warehouse/awsbackup:job-0a1b2c3d-0008")},
-	{"Storage Gateway", arnOf("storagegateway", "gateway/sgw-12A3456B/volume/vol-1122AABB"), arnOf("storagegateway", "gateway/sgw-12A3456B/volume/vol-9922AABB"), "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60009"},
+	{"EBS", arnOf("ec2", "volume/vol-0a1b2c3d4e5f60001"), arnOf("ec2", "volume/vol-0a1b2c3d4e5f69001"), "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001", nil, nil},
+	{"EC2", arnOf("ec2", "instance/i-0a1b2c3d4e5f60001"), arnOf("ec2", "instance/i-0a1b2c3d4e5f69001"), "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60001",
+		[]awsemu.BlockDevice{{DeviceName: "/dev/xvda", VolumeID: "vol-0a1b2c3d4e5f6a001"}, {DeviceName: "/dev/sdf", VolumeID: "vol-0a1b2c3d4e5f6a002"}},
+		[]awsemu.BlockDevice{{DeviceName: "/dev/xvda", VolumeID: "vol-0a1b2c3d4e5f6b001"}, {DeviceName: "/dev/sdf", VolumeID: "vol-0a1b2c3d4e5f6b002"}, {DeviceName: "/dev/sdg", VolumeID: "vol-0a1b2c3d4e5f6b003"}}},
+	{"RDS", arnOf("rds", "db:orders"), arnOf("rds", "db:orders-restored"), arnOf("rds", "snapshot:awsbackup:job-0a1b2c3d-0001"), nil, nil},
+	{"Aurora", arnOf("rds", "cluster:aurora-orders"), arnOf("rds", "cluster:aurora-orders-restored"), arnOf("rds", "cluster-snapshot:awsbackup:job-0a1b2c3d-0002"), nil, nil},
+	{"DynamoDB", arnOf("dynamodb", "table/orders"), arnOf("dynamodb", "table/orders-restored"), arnOf("backup", "recovery-point:6f1e2d3c-0003"), nil, nil},
+	{"EFS", arnOf("elasticfilesystem", "file-system/fs-0a1b2c3d"), arnOf("elasticfilesystem", "file-system/fs-9a1b2c3d"), arnOf("backup", "recovery-point:6f1e2d3c-0004"), nil, nil},
+	{"FSx", arnOf("fsx", "file-system/fs-0123456789abcdef0"), arnOf("fsx", "file-system/fs-0fedcba987654321f"), arnOf("fsx", "backup/backup-0a1b2c3d4e5f60005"), nil, nil},
+	{"S3", "arn:aws:s3:::orders-data", "arn:aws:s3:::orders-data-restored", arnOf("backup", "recovery-point:continuous:orders-data-6f1e2d3c"), nil, nil},
+	{"Neptune", arnOf("rds", "cluster:graph"), arnOf("rds", "cluster:graph-restored"), arnOf("rds", "cluster-snapshot:awsbackup:job-0a1b2c3d-0006"), nil, nil},
+	{"DocumentDB", arnOf("rds", "cluster:docs"), arnOf("rds", "cluster:docs-restored"), arnOf("rds", "cluster-snapshot:awsbackup:job-0a1b2c3d-0007"), nil, nil},
+	{"Redshift", arnOf("redshift", "cluster:warehouse"), arnOf("redshift", "cluster:warehouse-restored"), arnOf("redshift", "snapshot:warehouse/awsbackup:job-0a1b2c3d-0008"), nil, nil},
+	{"Storage Gateway", arnOf("storagegateway", "gateway/sgw-12A3456B/volume/vol-1122AABB"), arnOf("storagegateway", "gateway/sgw-12A3456B/volume/vol-9922AABB"), "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60009", nil, nil},
 }
 
 // restore sets up a completed restore of f in the emulator and returns its
 // job ID. Nil sourceTags means the source resource no longer exists.
 func (e *env) restore(t testing.TB, id string, f fixture, sourceTags, rpTags, existing map[string]string) string {
 	t.Helper()
-	if sourceTags != nil {
+	switch {
+	case sourceTags == nil:
+	case instanceID(f.source) != "":
+		e.emu.AddInstance(awsemu.Instance{ID: instanceID(f.source), BlockDevices: f.sourceDevices}, sourceTags)
+	default:
 		e.emu.AddResource(f.source, sourceTags)
 	}
-	e.emu.AddResource(f.created, existing)
+	if id := instanceID(f.created); id != "" {
+		e.emu.AddInstance(awsemu.Instance{ID: id, BlockDevices: f.createdDevices}, existing)
+	} else if f.created != f.source || sourceTags == nil {
+		e.emu.AddResource(f.created, existing)
+	}
 	e.emu.AddRecoveryPoint(awsemu.RecoveryPoint{ARN: f.recoveryPoint, VaultName: vault, ResourceARN: f.source, ResourceType: f.resourceType, Tags: rpTags})
 	e.emu.AddRestoreJob(awsemu.RestoreJob{
 		ID: id, VaultName: vault, RecoveryPointARN: f.recoveryPoint, SourceResourceARN: f.source,

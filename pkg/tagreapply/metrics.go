@@ -18,7 +18,7 @@ type Metrics struct {
 }
 
 type counts struct {
-	EventsProcessed, EventsIgnored, TagsApplied, TagsSkipped, Failures int
+	EventsProcessed, EventsIgnored, TagsApplied, TagsSkipped, Failures, Unsupported int
 }
 
 func (m *Metrics) add(resourceType string, f func(*counts)) {
@@ -47,20 +47,27 @@ func (m *Metrics) record(o Outcome) {
 			return
 		case ResultFailed, ResultRetry:
 			c.Failures++
+		case ResultUnsupported:
+			c.Unsupported++
 		}
 		c.EventsProcessed++
-		c.TagsApplied += len(o.Merge.Write)
-		c.TagsSkipped += o.Merge.Skipped()
+		c.TagsApplied += o.TagsApplied()
+		c.TagsSkipped += o.TagsSkipped()
 	})
 }
 
 // metricNames are the metrics of every record, in order.
-var metricNames = []string{"EventsProcessed", "EventsIgnored", "TagsApplied", "TagsSkipped", "Failures"}
+var metricNames = []string{"EventsProcessed", "EventsIgnored", "TagsApplied", "TagsSkipped", "Failures", "Unsupported"}
 
 // Flush writes one EMF record per resource type and resets the counts.
-// requestID, when set, is added as a property (not a dimension) so the
-// records can be matched to the invocation's log.
-func (m *Metrics) Flush(w io.Writer, namespace, requestID string, now time.Time) error {
+// level is the record's "level" (lambdalog.MetricLevel: one the function's
+// ApplicationLogLevel never filters out; INFO when empty). requestID, when
+// set, is added as a property (not a dimension) so the records can be
+// matched to the invocation's log.
+func (m *Metrics) Flush(w io.Writer, namespace, level, requestID string, now time.Time) error {
+	if level == "" {
+		level = "INFO"
+	}
 	m.mu.Lock()
 	byType := m.byType
 	m.byType = nil
@@ -80,12 +87,14 @@ func (m *Metrics) Flush(w io.Writer, namespace, requestID string, now time.Time)
 					"Metrics":    defs,
 				}},
 			},
+			"level":           level,
 			"ResourceType":    rt,
 			"EventsProcessed": c.EventsProcessed,
 			"EventsIgnored":   c.EventsIgnored,
 			"TagsApplied":     c.TagsApplied,
 			"TagsSkipped":     c.TagsSkipped,
 			"Failures":        c.Failures,
+			"Unsupported":     c.Unsupported,
 		}
 		if requestID != "" {
 			rec["awsRequestId"] = requestID

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	rgta "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	rgtatypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 )
@@ -32,7 +33,9 @@ type TaggingAPI interface {
 type Reapplier struct {
 	Backup  BackupAPI
 	Tagging TaggingAPI
-	Config  Config
+	// EC2 reads the volumes of restored instances.
+	EC2    ec2.DescribeInstancesAPIClient
+	Config Config
 	// Region is the function's Region: the Tagging API reads and writes
 	// only resources of its own account and Region.
 	Region string
@@ -45,7 +48,7 @@ type Reapplier struct {
 // New wires a Reapplier to AWS with cfg's clients.
 func New(cfg aws.Config, c Config, logger *slog.Logger, metricsOut io.Writer) *Reapplier {
 	return &Reapplier{
-		Backup: backup.NewFromConfig(cfg), Tagging: rgta.NewFromConfig(cfg),
+		Backup: backup.NewFromConfig(cfg), Tagging: rgta.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg),
 		Config: c, Region: cfg.Region, Logger: logger, MetricsOut: metricsOut,
 	}
 }
@@ -61,8 +64,12 @@ const (
 	ResultUnchanged Result = "unchanged"
 	// ResultIgnored: the job is not COMPLETED.
 	ResultIgnored Result = "ignored"
-	// ResultFailed: a permanent failure (unsupported type, resource gone,
-	// access denied); retrying would not help.
+	// ResultUnsupported: the restored resource is of a type the Resource
+	// Groups Tagging API cannot tag (Timestream, VMware VMs...). Not a
+	// failure: retrying would change nothing, and nothing went wrong.
+	ResultUnsupported Result = "unsupported"
+	// ResultFailed: a permanent failure (resource gone, access denied);
+	// retrying would not help.
 	ResultFailed Result = "failed"
 	// ResultRetry: a transient failure; the invocation returns an error so
 	// Lambda retries and finally dead-letters the event.
@@ -77,16 +84,39 @@ type Outcome struct {
 	Result             Result
 	// Reason explains failures and notable conditions.
 	Reason string
-	Merge  Merge
-	DryRun bool
+	// Merge is the restored resource's.
+	Merge Merge
+	// Volumes are the restored volumes of an EC2 instance restore.
+	Volumes []VolumeOutcome
+	DryRun  bool
+}
+
+// TagsApplied counts the tags written on every resource of the job.
+func (o Outcome) TagsApplied() int {
+	n := len(o.Merge.Write)
+	for _, v := range o.Volumes {
+		n += len(v.Merge.Write)
+	}
+	return n
+}
+
+// TagsSkipped counts the tags not written on every resource of the job.
+func (o Outcome) TagsSkipped() int {
+	n := o.Merge.Skipped()
+	for _, v := range o.Volumes {
+		n += v.Merge.Skipped()
+	}
+	return n
 }
 
 // process runs the pipeline for one job. Describe, when set, reads the job
 // from AWS Backup first (an event carries a best-effort snapshot of it);
 // backfill already has it from ListRestoreJobs. The calls are: at most one
-// DescribeRestoreJob, ListTags on the recovery point, one GetResources for
-// the source and restored resources, one TagResources: a constant number,
-// whatever the number of vaults.
+// DescribeRestoreJob; backup:ListTags only for an arn:aws:backup recovery
+// point; for an EC2 instance, one DescribeInstances; one GetResources for
+// the source and restored resources and any other recovery point (and an
+// instance's volumes; one per 100 ARNs); TagResources per distinct set of
+// tags to write: a constant number, whatever the number of vaults.
 func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRun bool) Outcome {
 	o := Outcome{RestoreJobID: job.ID, ResourceType: job.ResourceType, CreatedResourceARN: job.CreatedResourceARN, DryRun: dryRun}
 	if job.Status != "COMPLETED" {
@@ -112,49 +142,109 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 		return o.with(ResultFailed, "the restore job names no restored resource: "+err.Error())
 	}
 	if !taggable(created) {
-		return o.with(ResultFailed, fmt.Sprintf("unsupported resource type: the Resource Groups Tagging API cannot tag %s resources (%s)", orUnknown(job.ResourceType), created.Service))
+		return o.with(ResultUnsupported, fmt.Sprintf("unsupported resource type: the Resource Groups Tagging API cannot tag %s resources (%s)", orUnknown(job.ResourceType), created.Service))
 	}
 	if !r.inScope(created, created) {
 		return o.with(ResultFailed, fmt.Sprintf("restored resource %s is not in this function's Region %s", job.CreatedResourceARN, r.Region))
 	}
-
-	rpTags, rpGone, err := r.recoveryPointTags(ctx, job.RecoveryPointARN)
-	if err != nil {
-		return o.failure(err)
-	}
-	arns := []string{job.CreatedResourceARN}
-	source, err := ParseARN(job.SourceResourceARN)
-	readSource := err == nil && r.inScope(source, created) && job.SourceResourceARN != job.CreatedResourceARN
-	if readSource {
-		arns = append(arns, job.SourceResourceARN)
-	}
-	current, err := r.currentTags(ctx, arns)
-	if err != nil {
-		return o.failure(err)
+	account := job.Account
+	if account == "" {
+		account = created.Account
 	}
 	var notes []string
-	if rpGone {
-		notes = append(notes, "recovery point no longer exists; its tags are unknown")
-	}
-	sourceTags, sourceFound := current[job.SourceResourceARN]
-	switch {
-	case !readSource && job.SourceResourceARN != "":
+
+	// An in-place restore (an EFS item restore, an S3 restore into the
+	// source bucket) leaves the resource that is the source: its current
+	// tags are the newest word, and the recovery point's copy must not
+	// bring back tags removed since the backup.
+	inPlace := job.SourceResourceARN == job.CreatedResourceARN
+	source, err := ParseARN(job.SourceResourceARN)
+	readSource := err == nil && r.inScope(source, created) && !inPlace
+	if !readSource && !inPlace && job.SourceResourceARN != "" {
 		notes = append(notes, "source resource is in another account or Region; recovery point tags only")
-	case readSource && !sourceFound:
+	}
+
+	reads := newTagReads(account)
+	reads.add(job.CreatedResourceARN)
+	if readSource {
+		reads.add(job.SourceResourceARN)
+	}
+	rpKind := classifyRecoveryPoint(job.RecoveryPointARN)
+	if inPlace {
+		rpKind = rpNone
+		notes = append(notes, "in-place restore: the resource keeps its current tags, recovery point tags are not re-added")
+	}
+	rpTags := map[string]string{}
+	switch rpKind {
+	case rpBackup:
+		tags, note, err := r.recoveryPointTags(ctx, job.RecoveryPointARN)
+		if err != nil {
+			return o.failure(err)
+		}
+		rpTags = tags
+		if note != "" {
+			notes = append(notes, note)
+		}
+	case rpResource:
+		rp, _ := ParseARN(qualified(job.RecoveryPointARN, account))
+		if r.inScope(rp, created) {
+			reads.add(job.RecoveryPointARN)
+		} else {
+			rpKind = rpUnknown
+			notes = append(notes, "recovery point is in another account or Region; its tags cannot be read")
+		}
+	case rpUnknown:
+		notes = append(notes, fmt.Sprintf("recovery point %q is not an ARN; its tags cannot be read", job.RecoveryPointARN))
+	}
+
+	var inst *instanceRestore
+	if isInstance(created) {
+		inst, err = r.describeInstances(ctx, created, source, readSource)
+		if err != nil {
+			return o.failure(err)
+		}
+		inst.addReads(reads)
+	}
+	if err := r.currentTags(ctx, reads); err != nil {
+		return o.failure(err)
+	}
+	if rpKind == rpResource {
+		if tags, ok := reads.tags(job.RecoveryPointARN); ok {
+			rpTags = tags
+		} else {
+			notes = append(notes, "recovery point has no tags or no longer exists")
+		}
+	}
+	sourceTags, sourceFound := reads.tags(job.SourceResourceARN)
+	if readSource && !sourceFound {
 		notes = append(notes, "source resource no longer exists or has no tags; recovery point tags only")
 	}
-	o.Merge = MergeTags(r.Config, sourceTags, rpTags, current[job.CreatedResourceARN], job.RecoveryPointARN)
-	if len(o.Merge.LeftOut) > 0 {
-		notes = append(notes, fmt.Sprintf("%d tags left out at the %d-tag limit", len(o.Merge.LeftOut), MaxTags))
+	existing, _ := reads.tags(job.CreatedResourceARN)
+	if inPlace {
+		sourceTags, rpTags = existing, nil
+	}
+	o.Merge = MergeTags(r.Config, sourceTags, rpTags, existing, job.RecoveryPointARN)
+	if inst != nil {
+		o.Volumes = inst.merge(r.Config, reads, sourceTags, rpTags, job.RecoveryPointARN)
+		if n := inst.unmatched(); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d restored volumes have no source volume on their device; they get the instance's tags", n))
+		}
+	}
+	if n := len(o.Merge.LeftOut); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d tags left out at the %d-tag limit", n, MaxTags))
 	}
 	o.Reason = strings.Join(notes, "; ")
-	if len(o.Merge.Write) == 0 {
+	writes := []resourceTags{{job.CreatedResourceARN, o.Merge.Write}}
+	for _, v := range o.Volumes {
+		writes = append(writes, resourceTags{v.ARN, v.Merge.Write})
+	}
+	if o.TagsApplied() == 0 {
 		return o.with(ResultUnchanged, o.Reason)
 	}
 	if dryRun {
 		return o.with(ResultTagged, o.Reason)
 	}
-	if err := r.tag(ctx, job.CreatedResourceARN, o.Merge.Write); err != nil {
+	if err := r.tag(ctx, writes); err != nil {
 		return o.failure(err)
 	}
 	return o.with(ResultTagged, o.Reason)
@@ -187,46 +277,81 @@ func (r *Reapplier) inScope(a, ref ARN) bool {
 	return (a.Region == "" || a.Region == r.Region) && (a.Account == "" || ref.Account == "" || a.Account == ref.Account)
 }
 
-// recoveryPointTags reads every tag of a recovery point. A recovery point
-// that no longer exists (expired) has no tags to give; that is not an error.
-func (r *Reapplier) recoveryPointTags(ctx context.Context, arn string) (tags map[string]string, gone bool, err error) {
+// recoveryPointTags reads every tag of an arn:aws:backup recovery point.
+// One that no longer exists (expired) has no tags to give, and one whose
+// tags cannot be read (access denied...) only loses its part of the merge:
+// both are notes, not failures. Transient errors are returned, to retry.
+func (r *Reapplier) recoveryPointTags(ctx context.Context, arn string) (tags map[string]string, note string, err error) {
 	tags = map[string]string{}
-	if arn == "" {
-		return tags, true, nil
-	}
 	pages := backup.NewListTagsPaginator(r.Backup, &backup.ListTagsInput{ResourceArn: aws.String(arn)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if isNotFound(err) {
-			return map[string]string{}, true, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("listing tags of recovery point %s: %w", arn, err)
+		switch {
+		case isNotFound(err):
+			return map[string]string{}, "recovery point no longer exists; its tags are unknown", nil
+		case Transient(err):
+			return nil, "", fmt.Errorf("listing tags of recovery point %s: %w", arn, err)
+		case err != nil:
+			return map[string]string{}, fmt.Sprintf("tags of recovery point %s cannot be read: %v", arn, err), nil
 		}
 		maps.Copy(tags, page.Tags)
 	}
-	return tags, false, nil
+	return tags, "", nil
 }
 
-// currentTags reads the tags of up to two resources in one GetResources
-// call. Resources without tags, or gone, are absent from the result.
-func (r *Reapplier) currentTags(ctx context.Context, arns []string) (map[string]map[string]string, error) {
-	out := map[string]map[string]string{}
-	pages := rgta.NewGetResourcesPaginator(r.Tagging, &rgta.GetResourcesInput{ResourceARNList: arns})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading tags of %s: %w", strings.Join(arns, ", "), err)
-		}
-		for _, m := range page.ResourceTagMappingList {
-			tags := map[string]string{}
-			for _, t := range m.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+// tagReads are the resources whose tags one job reads, asked for in the
+// account-qualified form the Tagging API names resources with.
+type tagReads struct {
+	account string
+	arns    []string
+	found   map[string]map[string]string
+}
+
+func newTagReads(account string) *tagReads {
+	return &tagReads{account: account, found: map[string]map[string]string{}}
+}
+
+func (t *tagReads) add(arn string) {
+	if q := qualified(arn, t.account); !slices.Contains(t.arns, q) {
+		t.arns = append(t.arns, q)
+	}
+}
+
+// tags returns a resource's tags, matching the answer in either form;
+// ok is false for a resource that is gone or never had tags.
+func (t *tagReads) tags(arn string) (map[string]string, bool) {
+	if arn == "" {
+		return nil, false
+	}
+	tags, ok := t.found[qualified(arn, t.account)]
+	return tags, ok
+}
+
+// maxARNsPerRead is the most ARNs GetResources takes in ResourceARNList
+// (Resource Groups Tagging API reference, GetResources).
+const maxARNsPerRead = 100
+
+// currentTags reads the tags of every resource in t, in one GetResources
+// call per 100 ARNs. Resources without tags, or gone, are absent from the
+// result.
+func (r *Reapplier) currentTags(ctx context.Context, t *tagReads) error {
+	for chunk := range slices.Chunk(t.arns, maxARNsPerRead) {
+		pages := rgta.NewGetResourcesPaginator(r.Tagging, &rgta.GetResourcesInput{ResourceARNList: chunk})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), err)
 			}
-			out[aws.ToString(m.ResourceARN)] = tags
+			for _, m := range page.ResourceTagMappingList {
+				tags := map[string]string{}
+				for _, tg := range m.Tags {
+					tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+				}
+				t.found[qualified(aws.ToString(m.ResourceARN), t.account)] = tags
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Limits of TagResources (API reference).
@@ -235,22 +360,51 @@ const (
 	maxTagsPerCall = 50
 )
 
-// tag writes tags with TagResources, in calls within the API's limits.
-// A resource reported in FailedResourcesMap fails the write: with a 5xx
-// status transiently, otherwise permanently.
-func (r *Reapplier) tag(ctx context.Context, arn string, tags map[string]string) error {
-	keys := slices.Sorted(maps.Keys(tags))
-	for chunk := range slices.Chunk(keys, maxTagsPerCall) {
-		batch := make(map[string]string, len(chunk))
-		for _, k := range chunk {
-			batch[k] = tags[k]
+// resourceTags are tags to write on one resource.
+type resourceTags struct {
+	arn  string
+	tags map[string]string
+}
+
+// tag writes tags with TagResources, in calls within the API's limits:
+// resources getting the same tags share calls (an instance and its volumes
+// often do). A resource reported in FailedResourcesMap fails the write:
+// with a 5xx status transiently, otherwise permanently.
+func (r *Reapplier) tag(ctx context.Context, writes []resourceTags) error {
+	type group struct {
+		tags map[string]string
+		arns []string
+	}
+	var groups []*group
+	for _, w := range writes {
+		if len(w.tags) == 0 {
+			continue
 		}
-		out, err := r.Tagging.TagResources(ctx, &rgta.TagResourcesInput{ResourceARNList: []string{arn}, Tags: batch})
-		if err != nil {
-			return fmt.Errorf("tagging %s: %w", arn, err)
+		i := slices.IndexFunc(groups, func(g *group) bool { return maps.Equal(g.tags, w.tags) })
+		if i < 0 {
+			groups = append(groups, &group{tags: w.tags})
+			i = len(groups) - 1
 		}
-		if f, ok := out.FailedResourcesMap[arn]; ok {
-			return &TagFailure{ARN: arn, Info: f}
+		groups[i].arns = append(groups[i].arns, w.arn)
+	}
+	for _, g := range groups {
+		keys := slices.Sorted(maps.Keys(g.tags))
+		for arns := range slices.Chunk(g.arns, maxARNsPerCall) {
+			for chunk := range slices.Chunk(keys, maxTagsPerCall) {
+				batch := make(map[string]string, len(chunk))
+				for _, k := range chunk {
+					batch[k] = g.tags[k]
+				}
+				out, err := r.Tagging.TagResources(ctx, &rgta.TagResourcesInput{ResourceARNList: arns, Tags: batch})
+				if err != nil {
+					return fmt.Errorf("tagging %s: %w", strings.Join(arns, ", "), err)
+				}
+				for _, arn := range arns {
+					if f, ok := out.FailedResourcesMap[arn]; ok {
+						return &TagFailure{ARN: arn, Info: f}
+					}
+				}
+			}
 		}
 	}
 	return nil
@@ -270,7 +424,7 @@ func (f *TagFailure) Error() string {
 func (r *Reapplier) log(ctx context.Context, o Outcome) {
 	level := slog.LevelInfo
 	switch o.Result {
-	case ResultFailed:
+	case ResultFailed, ResultUnsupported:
 		level = slog.LevelWarn
 	case ResultRetry:
 		level = slog.LevelError
@@ -290,6 +444,16 @@ func (r *Reapplier) log(ctx context.Context, o Outcome) {
 		if len(keys) > 0 {
 			attrs = append(attrs, slog.Any(name, keys))
 		}
+	}
+	if len(o.Volumes) > 0 {
+		vols := make([]map[string]any, 0, len(o.Volumes))
+		for _, v := range o.Volumes {
+			vols = append(vols, map[string]any{
+				"arn": v.ARN, "deviceName": v.DeviceName, "tagsFrom": v.From,
+				"tagsApplied": append([]string{}, slices.Sorted(maps.Keys(v.Merge.Write))...),
+			})
+		}
+		attrs = append(attrs, slog.Any("volumes", vols))
 	}
 	r.logger(ctx).LogAttrs(ctx, level, "restore job processed", attrs...)
 }

@@ -1,0 +1,115 @@
+package tagreapply_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/backup-as-code/orgbackup/internal/awsemu"
+	"github.com/backup-as-code/orgbackup/pkg/tagreapply"
+)
+
+// TestInstanceRestoreVolumes: an EC2 instance restore tags each restored
+// volume with the tags of the source volume on the same device name, and a
+// volume with no source volume on its device with the instance's merged
+// tags. AWS Backup copies neither ("Copy tags during a restore").
+func TestInstanceRestoreVolumes(t *testing.T) {
+	t.Parallel()
+	f := fixtures[1]
+	vol := func(id string) string { return awsemu.EC2ARN("volume/" + id) }
+	root, data := vol(f.sourceDevices[0].VolumeID), vol(f.sourceDevices[1].VolumeID)
+	rRoot, rData, rExtra := vol(f.createdDevices[0].VolumeID), vol(f.createdDevices[1].VolumeID), vol(f.createdDevices[2].VolumeID)
+	instanceTags := map[string]string{"team": "payments", "env": "prod", "cost-center": "cc-42"}
+
+	t.Run("source instance exists", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+		id := e.restore(t, "job-i", f, sourceTags, recoveryPointTags, nil)
+		e.emu.AddResource(root, map[string]string{"Name": "web-root", "team": "payments"})
+		e.emu.AddResource(data, map[string]string{"Name": "web-data", "backup": "hourly", "aws:ebs:x": "y"})
+		e.emu.AddResource(rData, map[string]string{"Name": "restored-by-hand"})
+		if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]map[string]string{
+			f.created: {"team": "payments", "env": "prod", "cost-center": "cc-42", "backup-plan": "daily", "secret-token-id": "abc"},
+			rRoot:     {"Name": "web-root", "team": "payments"},
+			rData:     {"Name": "restored-by-hand", "backup": "hourly"}, // an existing key keeps its value
+			rExtra:    {"team": "payments", "env": "prod", "cost-center": "cc-42", "backup-plan": "daily", "secret-token-id": "abc"},
+		}
+		got := map[string]map[string]string{}
+		for arn := range want {
+			got[arn] = e.tags(t, arn)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("tags (-want +got):\n%s", diff)
+		}
+		// The instance and the unmatched volume get the same tags and
+		// share a call; each source-volume set is a call of its own.
+		wantCalls := map[string]int{"backup:DescribeRestoreJob": 1, "ec2:DescribeInstances": 1, "tagging:GetResources": 1, "tagging:TagResources": 3}
+		if diff := cmp.Diff(wantCalls, e.callCounts()); diff != "" {
+			t.Errorf("calls (-want +got):\n%s", diff)
+		}
+		rec := e.record(t, id)
+		vols, _ := rec["volumes"].([]any)
+		if len(vols) != 3 {
+			t.Fatalf("record lists volumes %v", rec["volumes"])
+		}
+		from := map[string]any{}
+		for _, v := range vols {
+			m := v.(map[string]any)
+			from[m["deviceName"].(string)] = m["tagsFrom"]
+		}
+		if diff := cmp.Diff(map[string]any{"/dev/xvda": "source-volume", "/dev/sdf": "source-volume", "/dev/sdg": "instance"}, from); diff != "" {
+			t.Errorf("tagsFrom per device (-want +got):\n%s", diff)
+		}
+		if got := e.metric(t, "EC2", "TagsApplied"); got != 5+2+1+5 {
+			t.Errorf("TagsApplied metric %v, want 13 (instance 5, volumes 2, 1 and 5)", got)
+		}
+
+		e.emu.ResetCalls()
+		if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.emu.CountCalls("tagging", "TagResources"); n != 0 {
+			t.Errorf("redelivery made %d TagResources calls", n)
+		}
+	})
+
+	t.Run("source instance terminated", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+		id := e.restore(t, "job-t", f, instanceTags, recoveryPointTags, nil)
+		e.emu.TerminateInstance(instanceID(f.source))
+		if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"env": "prod-at-backup-time", "backup-plan": "daily"}
+		for _, arn := range []string{f.created, rRoot, rData, rExtra} {
+			if diff := cmp.Diff(want, e.tags(t, arn)); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", arn, diff)
+			}
+		}
+		// One TagResources call for the instance and its three volumes.
+		wantCalls := map[string]int{"backup:DescribeRestoreJob": 1, "ec2:DescribeInstances": 1, "tagging:GetResources": 1, "tagging:TagResources": 1}
+		if diff := cmp.Diff(wantCalls, e.callCounts()); diff != "" {
+			t.Errorf("calls (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("restored instance gone", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+		id := e.restore(t, "job-g", f, instanceTags, recoveryPointTags, nil)
+		e.emu.TerminateInstance(instanceID(f.created))
+		if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+			t.Fatalf("a permanent failure returned %v", err)
+		}
+		if rec := e.record(t, id); rec["result"] != "failed" {
+			t.Errorf("record %v", rec)
+		}
+		if n := e.emu.CountCalls("tagging", "TagResources"); n != 0 {
+			t.Errorf("%d TagResources calls", n)
+		}
+	})
+}
