@@ -16,7 +16,9 @@
 //	                         (default 8, 1 to 64)
 //	METRICS_NAMESPACE        CloudWatch namespace of the EMF metrics
 //	                         (default BackupAsCode/TagReapplier)
-//	AWS_LAMBDA_LOG_LEVEL     log level (set by Lambda's logging config)
+//	AWS_LAMBDA_LOG_LEVEL     log level (set by Lambda's logging config); the
+//	                         EMF records carry it when above INFO, so the
+//	                         level filter never drops them
 package main
 
 import (

@@ -90,6 +90,29 @@ func TestBootstrap(t *testing.T) {
 		}
 	})
 
+	// Lambda drops JSON records below the function's ApplicationLogLevel
+	// (AWS_LAMBDA_LOG_LEVEL); the metrics must not be among them.
+	t.Run("EMF records carry the application log level", func(t *testing.T) {
+		var out logcapture.Buffer
+		env, err := localenv.StartTagReapplier(ctx, localenv.Options{Bootstrap: bootstrap, Output: &out, Env: []string{"AWS_LAMBDA_LOG_LEVEL=ERROR"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer env.Close()
+		localenv.SeedRestores(env.AWS)
+		res, err := env.Function.Invoke(ctx, event("restore-completed.json"), 10*time.Second)
+		if err != nil || res.Error != nil {
+			t.Fatalf("COMPLETED: %v %v", err, res.Error)
+		}
+		rec, err := out.Wait(ctx, func(r map[string]any) bool { _, emf := r["_aws"]; return emf && r["awsRequestId"] == res.RequestID })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec["level"] != "ERROR" {
+			t.Errorf("EMF record level %v, want ERROR: Lambda would drop it", rec["level"])
+		}
+	})
+
 	t.Run("invalid configuration fails the init", func(t *testing.T) {
 		var out logcapture.Buffer
 		_, err := localenv.StartTagReapplier(ctx, localenv.Options{Bootstrap: bootstrap, Output: &out, Env: []string{"TAG_PRECEDENCE=newest"}})

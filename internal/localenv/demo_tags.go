@@ -36,7 +36,11 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 	sample := SampleRestores[0]
 	fmt.Fprintf(w, "\nTag re-applier in member account %s, started as Lambda does.\n", acct)
 	fmt.Fprintf(w, "Source volume %s: %s\n", sample.SourceARN, formatTags(env.tags(sample.SourceARN)))
-	fmt.Fprintf(w, "Its recovery point %s: %s\n", sample.RecoveryPointARN, formatTags(sample.RecoveryPointTags))
+	// AWS Backup names EBS snapshots without the account; the snapshot is
+	// an EC2 resource whose tags the Tagging API serves, account-qualified.
+	snapshot := strings.Replace(sample.RecoveryPointARN, "::", ":"+acct+":", 1)
+	fmt.Fprintf(w, "Its recovery point %s, an EBS snapshot (tags read through the Tagging API as %s; backup:ListTags serves only arn:aws:backup recovery points): %s\n",
+		sample.RecoveryPointARN, snapshot, formatTags(env.tags(snapshot)))
 	fmt.Fprintf(w, "Restored volume %s, before: %s\n", sample.CreatedARN, formatTags(env.tags(sample.CreatedARN)))
 
 	lastRequest := ""
@@ -55,6 +59,13 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 		}
 		lastRequest = res.RequestID
 		fmt.Fprintf(w, "\n=== %s\nAWS calls: %s\n", name, env.callSummary())
+		if name != "backfill.json" {
+			for _, c := range env.AWS.CallsTo("tagging") {
+				if c.Operation == "GetResources" {
+					fmt.Fprintf(w, "Tags read with tag:GetResources: %s\n", strings.ReplaceAll(c.Target, ",", ", "))
+				}
+			}
+		}
 		if name == "backfill.json" {
 			var sum map[string]any
 			_ = json.Unmarshal(res.Payload, &sum)

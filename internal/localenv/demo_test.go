@@ -63,7 +63,10 @@ func TestTagDemo(t *testing.T) {
 	report := out.String()
 	for _, want := range []string{
 		"=== restore-running.json\nAWS calls: none\nResult: ignored (restore job is RUNNING, not COMPLETED)",
-		"AWS calls: 1 backup:DescribeRestoreJob, 1 backup:ListTags, 1 tagging:GetResources, 1 tagging:TagResources\nResult: tagged",
+		"recovery point arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001, an EBS snapshot (tags read through the Tagging API as arn:aws:ec2:us-east-1:444444444444:snapshot/snap-0a1b2c3d4e5f60001; backup:ListTags serves only arn:aws:backup recovery points): aws:backup:source-resource=vol-0a1b2c3d4e5f60001, backup-plan=org-daily-monthly, env=prod",
+		"AWS calls: 1 backup:DescribeRestoreJob, 1 tagging:GetResources, 1 tagging:TagResources\n" +
+			"Tags read with tag:GetResources: arn:aws:ec2:us-east-1:444444444444:volume/vol-0a1b2c3d4e5f69001, arn:aws:ec2:us-east-1:444444444444:volume/vol-0a1b2c3d4e5f60001, arn:aws:ec2:us-east-1:444444444444:snapshot/snap-0a1b2c3d4e5f60001\n" +
+			"Result: tagged",
 		"tagsKept: [Name]",
 		"Restored volume now: Name=orders-data-restore-test, backup-plan=org-daily-monthly, cost-center=cc-42, env=prod, team=payments",
 		"Result: unchanged",
