@@ -195,6 +195,10 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 		}
 	case rpUnknown:
 		notes = append(notes, fmt.Sprintf("recovery point %q is not an ARN; its tags cannot be read", job.RecoveryPointARN))
+	case rpNone:
+		if !inPlace {
+			notes = append(notes, "the restore job names no recovery point; source tags only")
+		}
 	}
 
 	var inst *instanceRestore
