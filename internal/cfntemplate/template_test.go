@@ -103,6 +103,10 @@ func TestSAMTemplateShape(t *testing.T) {
 		if logging["LogFormat"] != "JSON" {
 			t.Errorf("%s logs are not JSON", r.LogicalID)
 		}
+		// WARN would drop Lambda's START and REPORT lines (duration, memory).
+		if logging["SystemLogLevel"] != "INFO" {
+			t.Errorf("%s SystemLogLevel %v, want INFO", r.LogicalID, logging["SystemLogLevel"])
+		}
 		lg, _ := logging["LogGroup"].(map[string]any)
 		group, ok := tpl.Resource(fmt.Sprint(lg["Ref"]))
 		if !ok || group.Type != "AWS::Logs::LogGroup" || group.Properties["RetentionInDays"] == nil {
@@ -257,7 +261,8 @@ func TestSamconfig(t *testing.T) {
 			t.Errorf("[%s.validate] want lint = true", env)
 		}
 		d := c["deploy"]["parameters"]
-		if d["capabilities"] != "CAPABILITY_IAM" || d["resolve_s3"] != true || d["confirm_changeset"] != true {
+		// PolicyManagerRoleName names a role: CAPABILITY_NAMED_IAM.
+		if d["capabilities"] != "CAPABILITY_IAM CAPABILITY_NAMED_IAM" || d["resolve_s3"] != true || d["confirm_changeset"] != true {
 			t.Errorf("[%s.deploy] capabilities %v, resolve_s3 %v, confirm_changeset %v", env, d["capabilities"], d["resolve_s3"], d["confirm_changeset"])
 		}
 		overrides, err := splitOverrides(fmt.Sprint(d["parameter_overrides"]))
@@ -277,6 +282,109 @@ func TestSamconfig(t *testing.T) {
 	}
 	if _, err := splitOverrides(`A="x" B`); err == nil {
 		t.Error("a malformed override went unnoticed")
+	}
+}
+
+// TestLogGroupsOutliveTheStack: the functions' log groups and their KMS key
+// are kept when the stack is deleted or a replacement would delete them
+// (audit logs must not go with the stack; a retained group whose key is
+// deleted cannot be read), the groups' names differ for a stack created
+// again under the same name (a retained group with a fixed name makes that
+// create fail: log group names are unique per account and Region), and the
+// key policy lets CloudWatch Logs use the key for exactly these groups.
+func TestLogGroupsOutliveTheStack(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	first := cfntemplate.Deployment{Pseudo: stack("backup-org-policy-manager", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
+	again := cfntemplate.Deployment{Pseudo: stack("backup-org-policy-manager", "7d9e4b10-3f21-11f1-9c2d-0a1b2c3d4e5f")}
+	other := cfntemplate.Deployment{Pseudo: stack("another-stack", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
+	key, ok := tpl.Resource("LogsKey")
+	if !ok || key.Type != "AWS::KMS::Key" {
+		t.Fatal("no LogsKey")
+	}
+	keyStatements := func(d cfntemplate.Deployment) []any {
+		v, err := tpl.Evaluate(key.Properties["KeyPolicy"], d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(map[string]any)["Statement"].([]any)
+	}
+	groups := 0
+	for _, r := range tpl.Resources() {
+		if r.Type != "AWS::Logs::LogGroup" && r.Type != "AWS::KMS::Key" {
+			continue
+		}
+		if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+			t.Errorf("%s: DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", r.LogicalID, r.DeletionPolicy, r.UpdateReplacePolicy)
+		}
+		if r.Type != "AWS::Logs::LogGroup" {
+			continue
+		}
+		groups++
+		if jsonOf(r.Properties["KmsKeyId"]) != `{"Fn::GetAtt":["LogsKey","Arn"]}` {
+			t.Errorf("%s is not encrypted with LogsKey", r.LogicalID)
+		}
+		name := func(d cfntemplate.Deployment) string {
+			v, err := tpl.Evaluate(r.Properties["LogGroupName"], d)
+			if err != nil {
+				t.Fatalf("%s LogGroupName: %v", r.LogicalID, err)
+			}
+			s, _ := v.(string)
+			if s == "" {
+				// CloudFormation generates a unique name.
+				t.Fatalf("%s: no LogGroupName; the key policy cannot name a generated one", r.LogicalID)
+			}
+			return s
+		}
+		if name(first) == name(again) {
+			t.Errorf("%s is named %s in both creations of the stack", r.LogicalID, name(first))
+		}
+		for _, d := range []cfntemplate.Deployment{first, again} {
+			arn := "arn:aws:logs:us-east-1:222222222222:log-group:" + name(d)
+			for _, tt := range []struct {
+				d    cfntemplate.Deployment
+				want bool
+			}{{d, true}, {other, false}} {
+				ok, err := cfntemplate.Allowed(keyStatements(tt.d), cfntemplate.Request{
+					Action: "kms:GenerateDataKey", Resource: "*", Principal: "logs.us-east-1.amazonaws.com",
+					Context: map[string]string{"kms:EncryptionContext:aws:logs:arn": arn},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok != tt.want {
+					t.Errorf("key policy of stack %s allows CloudWatch Logs for %s: %v, want %v", tt.d.Pseudo["AWS::StackName"], arn, ok, tt.want)
+				}
+			}
+		}
+	}
+	if groups != 2 {
+		t.Errorf("%d log groups, want one per function", groups)
+	}
+}
+
+// TestNoSecretsInPlainSight: a NoEcho parameter passed into a function's
+// environment is shown in plain text by Lambda (GetFunctionConfiguration,
+// the console), so NoEcho would only pretend to hide it. The external ID
+// is not a secret (IAM User Guide, "The confused deputy problem": it is an
+// identifier the trusted party chooses, not a credential) and has no NoEcho.
+func TestNoSecretsInPlainSight(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	params := tpl.Section("Parameters")
+	if p, _ := params["OrgAdminExternalId"].(map[string]any); p == nil || p["NoEcho"] != nil {
+		t.Errorf("OrgAdminExternalId %v: want the parameter, without NoEcho", p)
+	}
+	for _, r := range tpl.Resources() {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		env := jsonOf(withGlobals(tpl, r)["Environment"])
+		for name, p := range params {
+			if m, _ := p.(map[string]any); m["NoEcho"] == true && (strings.Contains(env, `{"Ref":"`+name+`"}`) || strings.Contains(env, "${"+name+"}")) {
+				t.Errorf("%s puts NoEcho parameter %s into a plain environment variable", r.LogicalID, name)
+			}
+		}
 	}
 }
 
