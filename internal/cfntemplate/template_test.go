@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -459,13 +461,19 @@ func TestSAMBuildOutput(t *testing.T) {
 }
 
 // TestBuildspecs: CodeBuild runs the same make targets, so the same pinned
-// tools, as make test.
+// tools, as make test; with go.mod's Go release, installed once per build
+// and cached with the module cache, and no other release ever fetched; and
+// a failed phase ends the build, so nothing is packaged after a failed test
+// (CodeBuild runs post_build after a failed build phase unless it aborts:
+// buildspec reference, phases/*/on-failure).
 func TestBuildspecs(t *testing.T) {
 	t.Parallel()
 	want := map[string][]string{
 		"validate.yml":     {"make tools", "make fmt-check vet lint", "make check-templates", "cfn_nag_scan", `gem install cfn-nag --version "$CFN_NAG_VERSION"`},
 		"test-package.yml": {"make tools", "make unit", "make check-templates", "sam package"},
 	}
+	release := goModRelease(t, filepath.Join(root, "go.mod"))
+	const install = `export PATH="$(buildspecs/install-go-toolchain.sh)/bin:$PATH"`
 	for file, needles := range want {
 		data, err := os.ReadFile(filepath.Join(root, "buildspecs", file))
 		if err != nil {
@@ -487,5 +495,119 @@ func TestBuildspecs(t *testing.T) {
 		if strings.Contains(phases, "pip install") {
 			t.Errorf("%s installs with pip directly; use make tools so the versions are tools/*.txt's", file)
 		}
+
+		// The Go toolchain: go.mod's, read from go.mod (its release is
+		// written nowhere else), installed before anything uses Go.
+		env, _ := spec.Doc["env"].(map[string]any)
+		vars, _ := env["variables"].(map[string]any)
+		if vars["GOTOOLCHAIN"] != "local" {
+			t.Errorf("%s: GOTOOLCHAIN %v, want local (no download of another release)", file, vars["GOTOOLCHAIN"])
+		}
+		if regexp.MustCompile(`GOTOOLCHAIN[:=]\s*\S*auto`).Match(data) || strings.Contains(string(data), release) || strings.Contains(string(data), strings.TrimPrefix(release, "go")) {
+			t.Errorf("%s names GOTOOLCHAIN auto or go.mod's release %s; the install step reads it from go.mod", file, release)
+		}
+		ph, _ := spec.Doc["phases"].(map[string]any)
+		installPhase, _ := ph["install"].(map[string]any)
+		commands, _ := installPhase["commands"].([]any)
+		if len(commands) == 0 || commands[0] != install {
+			t.Errorf("%s: the install phase does not start with %s", file, install)
+		}
+		// Each phase aborts the build when it fails.
+		for name, p := range ph {
+			if m, _ := p.(map[string]any); m["on-failure"] != "ABORT" {
+				t.Errorf("%s: phase %s has on-failure %v, want ABORT", file, name, m["on-failure"])
+			}
+		}
+		cache, _ := spec.Doc["cache"].(map[string]any)
+		paths := strs(cache["paths"])
+		for _, v := range []string{"GOMODCACHE", "GOCACHE"} {
+			dir, _ := vars[v].(string)
+			if dir == "" || !slices.Contains(paths, dir+"/**/*") {
+				t.Errorf("%s: %s %q is not in the cache paths %v", file, v, dir, paths)
+			}
+		}
 	}
+	tp, _ := os.ReadFile(filepath.Join(root, "buildspecs", "test-package.yml"))
+	spec, _ := cfntemplate.Parse("test-package.yml", tp)
+	ph, _ := spec.Doc["phases"].(map[string]any)
+	if strings.Contains(jsonOf(ph["build"]), "sam package") || !strings.Contains(jsonOf(ph["post_build"]), "sam package") {
+		t.Error("test-package.yml: sam package belongs in post_build, after the tests")
+	}
+}
+
+// goModRelease is the Go release go.mod selects: its toolchain line, else
+// go<its go line>.
+func goModRelease(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var goLine, toolchain string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) == 2 && f[0] == "go":
+			goLine = "go" + f[1]
+		case len(f) == 2 && f[0] == "toolchain":
+			toolchain = f[1]
+		}
+	}
+	if toolchain != "" {
+		return toolchain
+	}
+	if goLine == "" {
+		t.Fatalf("%s has no go line", path)
+	}
+	return goLine
+}
+
+// TestInstallGoToolchain runs the buildspecs' install step. It never
+// downloads (GOPROXY=off): a release that is not installed must fail the
+// step, naming the release, rather than run another one.
+func TestInstallGoToolchain(t *testing.T) {
+	t.Parallel()
+	script, err := filepath.Abs(filepath.Join(root, "buildspecs", "install-go-toolchain.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, mod string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, script, mod)
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=")
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	for name, mod := range map[string]string{
+		"go line":        "module x\n\ngo 1.26.99\n",
+		"toolchain line": "module x\n\ngo 1.21\n\ntoolchain go1.26.99\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "go.mod")
+			if err := os.WriteFile(path, []byte(mod), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := run(t, path)
+			if err == nil || !strings.Contains(out, "go1.26.99") {
+				t.Errorf("install with go.mod %q: %v, output %q; want a failure naming go1.26.99", mod, err, out)
+			}
+		})
+	}
+	t.Run("go.mod", func(t *testing.T) {
+		t.Parallel()
+		mod, _ := filepath.Abs(filepath.Join(root, "go.mod"))
+		release := goModRelease(t, mod)
+		if runtime.Version() != release {
+			t.Skipf("this machine runs %s, not go.mod's %s, and the test does not download", runtime.Version(), release)
+		}
+		goroot, err := run(t, mod)
+		if err != nil {
+			t.Fatalf("install: %v\n%s", err, goroot)
+		}
+		out, err := exec.Command(filepath.Join(goroot, "bin", "go"), "env", "GOVERSION").Output()
+		if err != nil || strings.TrimSpace(string(out)) != release {
+			t.Errorf("%s/bin/go is %s (%v), want %s", goroot, out, err, release)
+		}
+	})
 }
