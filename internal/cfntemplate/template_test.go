@@ -570,7 +570,7 @@ func TestInstallGoToolchain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(t *testing.T, mod string) (string, error) {
+	run := func(mod string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, script, mod)
@@ -588,7 +588,7 @@ func TestInstallGoToolchain(t *testing.T) {
 			if err := os.WriteFile(path, []byte(mod), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			out, err := run(t, path)
+			out, err := run(path)
 			if err == nil || !strings.Contains(out, "go1.26.99") {
 				t.Errorf("install with go.mod %q: %v, output %q; want a failure naming go1.26.99", mod, err, out)
 			}
@@ -601,7 +601,7 @@ func TestInstallGoToolchain(t *testing.T) {
 		if runtime.Version() != release {
 			t.Skipf("this machine runs %s, not go.mod's %s, and the test does not download", runtime.Version(), release)
 		}
-		goroot, err := run(t, mod)
+		goroot, err := run(mod)
 		if err != nil {
 			t.Fatalf("install: %v\n%s", err, goroot)
 		}
