@@ -111,7 +111,7 @@ func TestDecodePropertiesErrors(t *testing.T) {
 		"role name":               {`{"PolicyName":"n","PolicyContent":"{}","OrgAdminRoleName":"bad role"}`, `OrgAdminRoleName: "bad role" is not an IAM role name`},
 		"external id":             {`{"PolicyName":"n","PolicyContent":"{}","ExternalId":"x"}`, "ExternalId: must be 2 to 1224 characters"},
 		"update token an object":  {`{"PolicyName":"n","PolicyContent":"{}","UpdateToken":{"a":1}}`, "UpdateToken: must be a string, not an object"},
-		"unknown property":        {`{"PolicyName":"n","PolicyContent":"{}","PolicyTarget":"r-a1b2"}`, "PolicyTarget: unknown property; did you mean PolicyTargets? allowed: PolicyName, PolicyDescription, PolicyType, PolicyContent, Variables, PolicyRegions, PolicyRegionsOperator, PolicyTargets, OrgManagementAccount, OrgAdminRoleName, ExternalId, Tags, UpdateToken"},
+		"unknown property":        {`{"PolicyName":"n","PolicyContent":"{}","PolicyTarget":"r-a1b2"}`, "PolicyTarget: unknown property; did you mean PolicyTargets? allowed: PolicyName, PolicyDescription, PolicyType, PolicyContent, Variables,"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -201,4 +201,16 @@ func FuzzDecodeProperties(f *testing.F) {
 			t.Fatalf("accepted properties without a name or content: %+v", p)
 		}
 	})
+}
+
+func TestAllowedPropertiesLeaveOutCloudFormationsOwn(t *testing.T) {
+	t.Parallel()
+	_, err := DecodeProperties(map[string]any{"PolicyName": "n", "PolicyContent": "{}", "Colour": "x", "ServiceToken": "arn:aws:lambda:us-east-1:222222222222:function:f", "ServiceTimeout": "960"}, Defaults{})
+	if err == nil {
+		t.Fatal("Colour accepted")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "UpdateToken") || strings.Contains(msg, "ServiceToken") || strings.Contains(msg, "ServiceTimeout") {
+		t.Errorf("error = %v; want the resource's properties offered, CloudFormation's accepted but not offered", err)
+	}
 }
