@@ -142,7 +142,7 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 		slog.String("physicalResourceId", event.PhysicalResourceID))
 
 	state := &requestState{}
-	workCtx, cancel := h.workContext(ctx)
+	workCtx, margin, cancel := h.workContext(ctx)
 	defer cancel()
 	workCtx = context.WithValue(workCtx, loggerKey{}, logger)
 	workCtx = context.WithValue(workCtx, stateKey{}, state)
@@ -165,8 +165,7 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 	select {
 	case out = <-done:
 	case <-workCtx.Done():
-		finished = false
-		out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+		out, finished = h.afterWorkDeadline(ctx, workCtx, margin, done)
 	}
 	if out.panic != nil {
 		logger.Error("custom resource handler panicked", slog.Any("panic", out.panic.value), slog.String("stack", string(out.panic.stack)))
@@ -187,15 +186,46 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 }
 
 // workContext ends the work SafetyMargin before the invocation's deadline
-// (at most a third of the time left).
-func (h *Handler) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+// (at most a third of the time left), and returns that margin.
+func (h *Handler) workContext(ctx context.Context) (context.Context, time.Duration, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		return context.WithCancel(ctx)
+		ctx, cancel := context.WithCancel(ctx)
+		return ctx, 0, cancel
 	}
 	margin := min(h.opts.SafetyMargin, time.Until(deadline)/3)
-	return context.WithDeadlineCause(ctx, deadline.Add(-margin),
+	ctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin),
 		fmt.Errorf("work deadline reached %s before the Lambda deadline", margin.Round(time.Millisecond)))
+	return ctx, margin, cancel
+}
+
+// afterWorkDeadline decides the outcome once the work's deadline has
+// passed. The function's AWS calls end with its context, so it normally
+// returns within milliseconds, with an error that says what it was doing
+// (for example the operation, the target and the last AWS error of the
+// retries the deadline cut). It is given a quarter of the safety margin for
+// that, and the rest stays for the response; a function that does not
+// return by then is answered with the deadline alone. finished is false
+// when the function is still running.
+func (h *Handler) afterWorkDeadline(ctx, workCtx context.Context, margin time.Duration, done <-chan outcome) (out outcome, finished bool) {
+	grace := time.NewTimer(margin / 4)
+	defer grace.Stop()
+	select {
+	case out = <-done:
+		switch {
+		case out.err == nil || out.panic != nil:
+			// The work completed (or panicked) after all: report it as it is.
+		case errors.Is(out.err, workCtx.Err()) && out.err.Error() == workCtx.Err().Error():
+			// A bare context error says less than the deadline's cause.
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+		default:
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, out.err)
+		}
+		return out, true
+	case <-grace.C:
+	case <-ctx.Done():
+	}
+	return outcome{err: fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))}, false
 }
 
 func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome, reported string) error {
