@@ -70,3 +70,30 @@ func SampleOrganization() OrgFixture {
 		EnabledPolicyTypes: []string{"SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"},
 	}
 }
+
+// Account IDs of the second organization.
+const (
+	SecondManagementAccount = "888888888888"
+	SecondMemberAccount     = "999999999990"
+	SecondOrgID             = "o-z9y8x7w6v5"
+	SecondRootID            = "r-z9y8"
+	SecondWorkloadsOU       = "ou-z9y8-workload2"
+)
+
+// SecondOrganization is another organization, for what happens across
+// organizations: its accounts are no members of SampleOrganization, and
+// neither organization can see the other's policies. BACKUP_POLICY is
+// enabled.
+func SecondOrganization() OrgFixture {
+	return OrgFixture{
+		ID:                SecondOrgID,
+		ManagementAccount: SecondManagementAccount,
+		RootID:            SecondRootID,
+		OUs:               []OrgUnit{{ID: SecondWorkloadsOU, Name: "Workloads", Parent: SecondRootID}},
+		Accounts: []Account{
+			{ID: SecondManagementAccount, Name: "Management", Parent: SecondRootID},
+			{ID: SecondMemberAccount, Name: "Member", Parent: SecondWorkloadsOU},
+		},
+		EnabledPolicyTypes: []string{"BACKUP_POLICY"},
+	}
+}
