@@ -45,6 +45,9 @@ type Properties struct {
 	ExternalID           string
 	// Tags are the user's tags for the policy.
 	Tags map[string]string
+	// AdoptExistingPolicy takes over a policy of the same name and type
+	// that has no ownership tags (one made by the earlier solution).
+	AdoptExistingPolicy bool
 }
 
 // Content is where the policy document comes from: inline text, or an S3
@@ -95,7 +98,7 @@ func IsPolicyID(id string) bool { return policyIDPattern.MatchString(id) }
 var knownProperties = []string{
 	"PolicyName", "PolicyDescription", "PolicyType", "PolicyContent", "Variables",
 	"PolicyRegions", "PolicyRegionsOperator", "PolicyTargets", "OrgManagementAccount",
-	"OrgAdminRoleName", "ExternalId", "Tags", "ServiceToken", "ServiceTimeout",
+	"OrgAdminRoleName", "ExternalId", "Tags", "AdoptExistingPolicy", "ServiceToken", "ServiceTimeout",
 }
 
 // maxUserTags leaves room for the two ownership tags within the 50 tags a
@@ -179,7 +182,7 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 
 	for _, k := range slices.Sorted(maps.Keys(props)) {
 		if !slices.Contains(knownProperties, k) {
-			d.fail("%s: unknown property; allowed: %s", k, strings.Join(knownProperties[:12], ", "))
+			d.fail("%s: unknown property; allowed: %s", k, strings.Join(knownProperties[:13], ", "))
 		}
 	}
 
@@ -242,6 +245,12 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 
 	d.access(&p, defaults)
 	p.Tags = d.tags()
+	switch v := d.scalar("AdoptExistingPolicy"); v {
+	case "true", "false", "":
+		p.AdoptExistingPolicy = v == "true"
+	default:
+		d.fail("AdoptExistingPolicy: %q; allowed: \"true\", \"false\"", v)
+	}
 
 	if len(d.problems) > 0 {
 		return Properties{}, &PropertyError{Problems: d.problems}
