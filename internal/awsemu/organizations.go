@@ -256,8 +256,8 @@ func (o *organizations) permitted(c *call) *APIError {
 }
 
 // accessDenied is IAM's implicit deny as Organizations returns it:
-// AccessDeniedException, HTTP 400 (Organizations API reference, Common
-// Errors / AccessDeniedException), with IAM's message "User: <principal> is
+// AccessDeniedException, HTTP 400 (Organizations API Reference, the Errors
+// section of every action: "HTTP Status Code: 400"), with IAM's message "User: <principal> is
 // not authorized to perform: <action> on resource: <resource> because no
 // identity-based policy allows the <action> action" (IAM User Guide,
 // "Troubleshooting access denied error messages"); the resource part is
