@@ -324,7 +324,7 @@ func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Even
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
 	}
-	if err := h.metrics.write(event.RequestType, kind, event.RequestID, awsRequestID); err != nil {
+	if err := h.metrics.write(event, kind, awsRequestID); err != nil {
 		logger.Error("metric record not written", slog.String("error", err.Error()))
 	}
 }

@@ -113,12 +113,12 @@ const (
 // without listing the combinations; [FunctionName, RequestType]; and, on
 // failure, [FunctionName, RequestType, ErrorKind]. The FunctionName
 // dimension keeps two stacks' functions in one account apart.
-func (m *metricWriter) write(requestType cfn.RequestType, kind ErrorKind, requestID, awsRequestID string) error {
+func (m *metricWriter) write(ev cfn.Event, kind ErrorKind, awsRequestID string) error {
 	dims := [][]string{{"FunctionName"}, {"FunctionName", "RequestType"}}
 	failed := 0
 	rec := map[string]any{
 		"FunctionName": m.function,
-		"RequestType":  requestTypeDimension(requestType),
+		"RequestType":  requestTypeDimension(ev.RequestType),
 		"level":        m.level,
 	}
 	if kind != "" {
@@ -141,11 +141,12 @@ func (m *metricWriter) write(requestType cfn.RequestType, kind ErrorKind, reques
 	rec[MetricFailedRequests] = failed
 	// Properties, not dimensions: they match the record to the request's
 	// log lines without creating a metric per request.
-	if requestID != "" {
-		rec["requestId"] = requestID
-	}
-	if awsRequestID != "" {
-		rec["awsRequestId"] = awsRequestID
+	for k, v := range map[string]string{
+		"requestId": ev.RequestID, "stackId": ev.StackID, "logicalResourceId": ev.LogicalResourceID, "awsRequestId": awsRequestID,
+	} {
+		if v != "" {
+			rec[k] = v
+		}
 	}
 	line, err := json.Marshal(rec)
 	if err != nil {

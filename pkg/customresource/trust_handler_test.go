@@ -281,6 +281,7 @@ func TestHandlerMetrics(t *testing.T) {
 			want := map[string]any{
 				"FunctionName": "manager-fn", "RequestType": requestType, "Requests": 1.0, "FailedRequests": failed,
 				"level": "WARN", "requestId": ev.RequestID, "awsRequestId": "aws-req-7",
+				"stackId": ev.StackID, "logicalResourceId": ev.LogicalResourceID,
 			}
 			if tt.wantKind != "" {
 				want["ErrorKind"] = tt.wantKind
