@@ -170,7 +170,9 @@ func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
 
 // admitURL checks the event's ResponseURL. A refused event is logged and
 // counted, and gets no answer: the invocation succeeds, so Lambda does not
-// retry it. An admitted one gets a context that carries the allowed hosts,
+// retry it (CloudFormation invokes asynchronously, Lambda Developer Guide,
+// "Using AWS Lambda with CloudFormation", and Lambda retries failed
+// asynchronous invocations). An admitted one gets a context that carries the allowed hosts,
 // which the response PUT's redirects are checked against.
 func (h *Handler) admitURL(ctx context.Context, logger *slog.Logger, ev cfn.Event) (context.Context, bool) {
 	hosts := h.trust(ctx).hosts

@@ -23,6 +23,10 @@ func TestCheckResponseURL(t *testing.T) {
 		want  string // "" = allowed, else a substring of the refusal
 	}{
 		{"CloudFormation's bucket in us-east-1", "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation/r" + sig, s3Hosts, ""},
+		// The ResponseURL hosts of the Lambda Developer Guide's example
+		// events ("Using AWS Lambda with CloudFormation").
+		{"documented example, us-east-1", "https://cloudformation-custom-resource-response-useast1.s3-us-east-1.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1" + sig, s3Hosts, ""},
+		{"documented example, cn-north-1", "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/arn%3Aaws-cn" + sig, DefaultResponseHosts("aws-cn"), ""},
 		{"regional S3 endpoint", "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x" + sig, s3Hosts, ""},
 		{"uppercase host", "https://S3.AmazonAWS.COM/bucket/key" + sig, s3Hosts, ""},
 		{"explicit default port", "https://s3.amazonaws.com:443/bucket/key", s3Hosts, ""},
