@@ -130,7 +130,7 @@ func TestHandlerTrustDefaultsFromFunctionARN(t *testing.T) {
 				mu.Lock()
 				puts = append(puts, resp)
 				mu.Unlock()
-				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(""))}, nil
+				return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(""))}, nil
 			})
 			ran := false
 			fn := func(context.Context, cfn.Event) (customresource.Result, error) {
