@@ -169,11 +169,11 @@ func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
 }
 
 // admitURL checks the event's ResponseURL. A refused event is logged and
-// counted, and gets no answer: the invocation succeeds, so Lambda does not
-// retry it (CloudFormation invokes asynchronously, Lambda Developer Guide,
-// "Using AWS Lambda with CloudFormation", and Lambda retries failed
-// asynchronous invocations). An admitted one gets a context that carries the allowed hosts,
-// which the response PUT's redirects are checked against.
+// counted, and gets no answer; the invocation succeeds, so Lambda does not
+// retry it (CloudFormation invokes asynchronously: Lambda Developer Guide,
+// "Using AWS Lambda with CloudFormation"; Lambda retries failed
+// asynchronous invocations). An admitted event gets a context carrying the
+// allowed hosts, which the response PUT's redirects are checked against.
 func (h *Handler) admitURL(ctx context.Context, logger *slog.Logger, ev cfn.Event) (context.Context, bool) {
 	hosts := h.trust(ctx).hosts
 	if err := checkResponseURL(ev.ResponseURL, hosts); err != nil {
