@@ -41,7 +41,8 @@ type Options struct {
 	// invocation has, so short test deadlines work too.
 	SafetyMargin time.Duration
 	// Client sends the response; default an http.Client with a 10s
-	// timeout per attempt.
+	// timeout per attempt that follows a redirect only to an allowed
+	// response host. Another client must check redirects itself.
 	Client Doer
 	// MaxPutAttempts bounds the attempts to deliver the response; default
 	// 6.

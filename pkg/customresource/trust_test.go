@@ -2,6 +2,8 @@ package customresource
 
 import (
 	"errors"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,4 +164,31 @@ func TestCheckStack(t *testing.T) {
 			t.Errorf("%q: error %v, want ErrStackNotAllowed with %q", tt.stackID, err, tt.want)
 		}
 	}
+}
+
+// FuzzCheckResponseURL: no URL panics the check, and every URL it admits
+// for *.amazonaws.com is https to a host under amazonaws.com on port 443.
+func FuzzCheckResponseURL(f *testing.F) {
+	for _, u := range []string{
+		"https://cloudformation-custom-resource-response-useast1.s3-us-east-1.amazonaws.com/r?X-Amz-Signature=a",
+		"https://s3.amazonaws.com@evil.net/", "http://127.0.0.1:8080/r", "https://[::1]:443/", "https://evil.amazonaws.com.attacker.net/",
+		"https://%65vil.amazonaws.com/", "https://s3.amazonaws.com:443/", "https://s3.amazonaws.com:0443/",
+	} {
+		f.Add(u)
+	}
+	hosts := DefaultResponseHosts("aws")
+	f.Fuzz(func(t *testing.T, raw string) {
+		if checkResponseURL(raw, hosts) != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("admitted %q, which does not parse: %v", raw, err)
+		}
+		host := strings.ToLower(u.Hostname())
+		port, _ := strconv.Atoi(u.Port())
+		if u.Scheme != "https" || u.User != nil || !strings.HasSuffix(host, ".amazonaws.com") || (u.Port() != "" && port != 443) {
+			t.Fatalf("admitted %q: scheme %q, host %q, port %q", raw, u.Scheme, host, u.Port())
+		}
+	})
 }
