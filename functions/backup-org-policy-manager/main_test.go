@@ -97,6 +97,38 @@ func TestBootstrap(t *testing.T) {
 		}
 	})
 
+	t.Run("1,000 targets", func(t *testing.T) {
+		// Organizations attaches a policy to any number of entities; the
+		// response has room for the count and hash of the targets, not
+		// for the list.
+		org := awsemu.SampleOrganization()
+		accounts := org.AddAccounts(awsemu.SampleWorkloadsOU, 1000)
+		env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap, AWS: awsemu.Options{Organization: &org}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer env.Close()
+		var ev map[string]any
+		if err := json.Unmarshal(event("org-policy-create.json"), &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["ResourceProperties"].(map[string]any)["PolicyTargets"] = accounts
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := send(t, env, payload, "", 60*time.Second)
+		if d.Response.Status != "SUCCESS" {
+			t.Fatalf("Create: %s %s", d.Response.Status, d.Response.Reason)
+		}
+		if p, _ := env.AWS.Policy(d.Response.PhysicalResourceID); len(p.Targets) != 1000 {
+			t.Errorf("policy attached to %d targets, want 1000", len(p.Targets))
+		}
+		if _, listed := d.Response.Data["PolicyTargets"]; listed || d.Response.Data["PolicyTargetCount"] != "1000" {
+			t.Errorf("Data: PolicyTargets listed %v, PolicyTargetCount %v; want the count only", listed, d.Response.Data["PolicyTargetCount"])
+		}
+	})
+
 	t.Run("deadline and malformed events still get one answer", func(t *testing.T) {
 		env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap})
 		if err != nil {

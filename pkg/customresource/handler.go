@@ -273,11 +273,7 @@ func (h *Handler) workContext(ctx context.Context) (context.Context, context.Can
 }
 
 func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome, reported string) error {
-	resp := cfn.NewResponse(&event)
-	resp.Status = cfn.StatusSuccess
-	resp.PhysicalResourceID = physicalID(event, out, reported)
-	resp.Data = out.result.Data
-	resp.NoEcho = out.result.NoEcho
+	resp := newResponse(event, out, reported)
 	reason := ""
 	if out.err != nil {
 		resp.Status = cfn.StatusFailed
@@ -330,6 +326,30 @@ func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Even
 	if err := h.metrics.write(event, kind, awsRequestID); err != nil {
 		logger.Error("metric record not written", slog.String("error", err.Error()))
 	}
+}
+
+// newResponse is the SUCCESS response for an outcome; respond turns it into
+// FAILED when the outcome is an error.
+func newResponse(event cfn.Event, out outcome, reported string) *cfn.Response {
+	resp := cfn.NewResponse(&event)
+	resp.Status = cfn.StatusSuccess
+	resp.PhysicalResourceID = physicalID(event, out, reported)
+	resp.Data = out.result.Data
+	resp.NoEcho = out.result.NoEcho
+	return resp
+}
+
+// SuccessResponseSize is the size in bytes of the SUCCESS response a Handler
+// sends for event when its Func returns r. CloudFormation refuses a body over
+// MaxResponseBytes, and the Handler then answers FAILED, after the work is
+// done; a Func whose Data grow with its input measures them with this before
+// it changes anything and leaves out what does not fit.
+func SuccessResponseSize(event cfn.Event, r Result) (int, error) {
+	body, err := encode(newResponse(event, outcome{result: r}, ""))
+	if err != nil {
+		return 0, fmt.Errorf("encoding the response to request %s: %w", event.RequestID, err)
+	}
+	return len(body), nil
 }
 
 func (h *Handler) encode(resp *cfn.Response, reason string) ([]byte, error) {

@@ -403,3 +403,35 @@ func logHas(t *testing.T, logs *logcapture.Buffer, msg, key, value string) bool 
 	}
 	return false
 }
+
+// SuccessResponseSize predicts, before any work, the exact size of the body
+// the Handler PUTs, so that a Func can keep its Data within the limit.
+func TestSuccessResponseSizeIsTheBodySent(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"create", "update", "delete"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			ev := loadEvent(t, name, h.emu.ResponseURL(responseName))
+			result := customresource.Result{
+				PhysicalResourceID: "p-bk000004",
+				Data:               map[string]any{"PolicyTargets": "111111111111,r-a1b2", "Name": `<"daily" & ポリシー>`, "Count": "2"},
+			}
+			want, err := customresource.SuccessResponseSize(ev, result)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn := func(context.Context, cfn.Event) (customresource.Result, error) { return result, nil }
+			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			got, upload := h.response(t)
+			if got.Status != cfn.StatusSuccess {
+				t.Fatalf("got %s: %s", got.Status, got.Reason)
+			}
+			if len(upload.Body) != want {
+				t.Errorf("SuccessResponseSize = %d, the body sent is %d bytes", want, len(upload.Body))
+			}
+		})
+	}
+}

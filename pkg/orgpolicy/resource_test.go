@@ -35,13 +35,16 @@ func TestCreate(t *testing.T) {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	sum := sha256.Sum256([]byte(wantContent))
+	targetsSum := sha256.Sum256([]byte("555555555555,ou-a1b2-prod0001,r-a1b2"))
 	wantData := map[string]any{
-		"PolicyId":      p.ID,
-		"PolicyArn":     p.ARN,
-		"PolicyName":    "daily",
-		"PolicyType":    "BACKUP_POLICY",
-		"PolicyTargets": "555555555555,ou-a1b2-prod0001,r-a1b2",
-		"ContentSha256": hex.EncodeToString(sum[:]),
+		"PolicyId":            p.ID,
+		"PolicyArn":           p.ARN,
+		"PolicyName":          "daily",
+		"PolicyType":          "BACKUP_POLICY",
+		"PolicyTargets":       "555555555555,ou-a1b2-prod0001,r-a1b2",
+		"PolicyTargetCount":   "3",
+		"PolicyTargetsSha256": hex.EncodeToString(targetsSum[:]),
+		"ContentSha256":       hex.EncodeToString(sum[:]),
 	}
 	if diff := cmp.Diff(wantData, resp.Data); diff != "" {
 		t.Errorf("Data (-want +got):\n%s", diff)
