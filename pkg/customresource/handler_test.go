@@ -43,19 +43,42 @@ func loadEvent(t *testing.T, name, responseURL string) cfn.Event {
 }
 
 type harness struct {
-	emu  *awsemu.Emulator
-	logs *logcapture.Buffer
+	emu     *awsemu.Emulator
+	logs    *logcapture.Buffer
+	metrics *logcapture.Buffer
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &logcapture.Buffer{}}
+	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &logcapture.Buffer{}, metrics: &logcapture.Buffer{}}
 }
 
+// handler serves requests of the sample stack's account whose ResponseURL
+// is on the emulator, unless opts says otherwise.
 func (h *harness) handler(fn customresource.Func, opts customresource.Options) *customresource.Handler {
 	opts.Logger = slog.New(slog.NewJSONHandler(h.logs, nil))
 	opts.LogStreamName = logStream
+	if opts.ResponseHosts == nil {
+		opts.ResponseHosts = hostsOf(h.emu.URL())
+	}
+	if opts.StackAccounts == nil {
+		opts.StackAccounts = []string{"222222222222"}
+	}
+	opts.Metrics = h.metrics
 	return customresource.NewHandler(fn, opts)
+}
+
+// hostsOf allows the hosts (with their ports) of urls.
+func hostsOf(urls ...string) []customresource.HostPattern {
+	var list []string
+	for _, u := range urls {
+		list = append(list, strings.TrimPrefix(u, "http://"))
+	}
+	hosts, err := customresource.ParseResponseHosts(strings.Join(list, ","))
+	if err != nil {
+		panic(err)
+	}
+	return hosts
 }
 
 // response returns the only response uploaded for the event, failing the
@@ -366,7 +389,7 @@ func TestHandlerResponseDelivery(t *testing.T) {
 		defer srv.Close()
 		h := newHarness(t)
 		ev := loadEvent(t, "create", srv.URL+"/response")
-		if err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+		if err := h.handler(ok, customresource.Options{ResponseHosts: hostsOf(srv.URL)}).Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 		if attempts.Load() != 2 || !strings.Contains(body.Load().(string), `"Status":"SUCCESS"`) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -88,7 +89,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.resource = orgpolicy.NewResource(cfg, "backup-org-policy-manager", defaults)
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
-	e.handler = customresource.NewHandler(e.resource.Handle, customresource.Options{Logger: logger, LogStreamName: "test-stream"})
+	hosts, err := customresource.ParseResponseHosts(strings.TrimPrefix(e.emu.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handler = customresource.NewHandler(e.resource.Handle, customresource.Options{
+		Logger: logger, LogStreamName: "test-stream",
+		ResponseHosts: hosts, StackAccounts: []string{"222222222222"}, Metrics: io.Discard,
+	})
 	return e
 }
 
