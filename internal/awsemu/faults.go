@@ -154,11 +154,15 @@ func faultError(service string, kind FaultKind) *APIError {
 		}
 		return e
 	case FaultAccessDenied:
-		code := "AccessDeniedException"
-		if service == "sts" || service == "s3" {
-			code = "AccessDenied"
+		switch service {
+		case "sts", "s3":
+			return withStatus(clientError("AccessDenied", "Access denied (injected fault)."), http.StatusForbidden)
+		case "organizations":
+			// Organizations answers AccessDeniedException with HTTP 400
+			// (Organizations API Reference, each action's Errors).
+			return clientError("AccessDeniedException", "Access denied (injected fault).")
 		}
-		return withStatus(clientError(code, "Access denied (injected fault)."), http.StatusForbidden)
+		return withStatus(clientError("AccessDeniedException", "Access denied (injected fault)."), http.StatusForbidden)
 	}
 	return nil
 }

@@ -73,6 +73,33 @@ func SampleOrganization() OrgFixture {
 	}
 }
 
+// Account IDs of the second organization.
+const (
+	SecondManagementAccount = "888888888888"
+	SecondMemberAccount     = "888888888801"
+	SecondOrgID             = "o-z9y8x7w6v5"
+	SecondRootID            = "r-z9y8"
+	SecondWorkloadsOU       = "ou-z9y8-workload2"
+)
+
+// SecondOrganization is another organization, for what happens across
+// organizations: its accounts are no members of SampleOrganization, and
+// neither organization can see the other's policies. BACKUP_POLICY is
+// enabled.
+func SecondOrganization() OrgFixture {
+	return OrgFixture{
+		ID:                SecondOrgID,
+		ManagementAccount: SecondManagementAccount,
+		RootID:            SecondRootID,
+		OUs:               []OrgUnit{{ID: SecondWorkloadsOU, Name: "Workloads", Parent: SecondRootID}},
+		Accounts: []Account{
+			{ID: SecondManagementAccount, Name: "Management", Parent: SecondRootID},
+			{ID: SecondMemberAccount, Name: "Member", Parent: SecondWorkloadsOU},
+		},
+		EnabledPolicyTypes: []string{"BACKUP_POLICY"},
+	}
+}
+
 // AddAccounts adds n member accounts under parent (the root or an OU of f)
 // and returns their IDs, in order. The IDs are 12 digits starting with 9,
 // which no sample account uses, so the sample IDs stay as they are;

@@ -22,6 +22,7 @@ import (
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
+	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
 const root = "../.."
@@ -119,11 +120,29 @@ func TestSAMTemplateShape(t *testing.T) {
 		if jsonOf(dp["Type"]) != `{"Ref":"DeploymentPreferenceType"}` || len(alarms) == 0 {
 			t.Errorf("%s DeploymentPreference %s: want the parameter's type and an error alarm", r.LogicalID, jsonOf(dp))
 		}
+		watched := map[string]bool{}
 		for _, a := range alarms {
 			alarm, ok := tpl.Resource(fmt.Sprint(a.(map[string]any)["Ref"]))
-			if !ok || alarm.Properties["MetricName"] != "Errors" || !strings.Contains(jsonOf(alarm.Properties["Dimensions"]), r.LogicalID+"}:live") {
-				t.Errorf("%s alarm %v does not watch the live alias's errors", r.LogicalID, a)
+			switch {
+			case ok && alarm.Properties["MetricName"] == "Errors" && strings.Contains(jsonOf(alarm.Properties["Dimensions"]), r.LogicalID+"}:live"):
+				watched["Errors"] = true
+			case ok && alarm.Properties["Namespace"] == "BackupAsCode/PolicyManager" && alarm.Properties["MetricName"] == customresource.MetricFailedRequests &&
+				jsonOf(alarm.Properties["Dimensions"]) == `[{"Name":"FunctionName","Value":{"Ref":"`+r.LogicalID+`"}}]` && alarm.Properties["Statistic"] == "Sum":
+				// The metric the function's EMF records carry
+				// (functions/backup-org-policy-manager TestBootstrapTrust).
+				watched["FailedRequests"] = true
+			default:
+				t.Errorf("%s alarm %v watches neither the live alias's errors nor the function's FailedRequests", r.LogicalID, a)
 			}
+		}
+		if !watched["Errors"] {
+			t.Errorf("%s: no alarm on the live alias's errors", r.LogicalID)
+		}
+		// A custom resource's version that answers FAILED to everything
+		// still succeeds as an invocation: the manager's rollout must watch
+		// its answers.
+		if r.LogicalID == "BackupOrgPolicyManagerFunction" && !watched["FailedRequests"] {
+			t.Errorf("%s: no alarm on FailedRequests; the canary would pass a version that fails every request", r.LogicalID)
 		}
 	}
 	if diff := cmp.Diff([]string{"BackupOrgPolicyManagerFunction", "TagReapplierFunction"}, fns); diff != "" {

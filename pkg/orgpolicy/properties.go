@@ -45,6 +45,9 @@ type Properties struct {
 	ExternalID           string
 	// Tags are the user's tags for the policy.
 	Tags map[string]string
+	// AdoptExistingPolicy takes over a policy of the same name and type
+	// that has no ownership tags (one made by the earlier solution).
+	AdoptExistingPolicy bool
 }
 
 // Content is where the policy document comes from: inline text, or an S3
@@ -96,7 +99,7 @@ func IsPolicyID(id string) bool { return policyIDPattern.MatchString(id) }
 var knownProperties = []string{
 	"PolicyName", "PolicyDescription", "PolicyType", "PolicyContent", "Variables",
 	"PolicyRegions", "PolicyRegionsOperator", "PolicyTargets", "OrgManagementAccount",
-	"OrgAdminRoleName", "ExternalId", "Tags", "UpdateToken", "ServiceToken", "ServiceTimeout",
+	"OrgAdminRoleName", "ExternalId", "Tags", "UpdateToken", "AdoptExistingPolicy", "ServiceToken", "ServiceTimeout",
 }
 
 // cloudFormationProperties belong to CloudFormation, not to the resource;
@@ -243,6 +246,12 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 
 	d.access(&p, defaults)
 	p.Tags = d.tags()
+	switch v := d.scalar("AdoptExistingPolicy"); v {
+	case "true", "false", "":
+		p.AdoptExistingPolicy = v == "true"
+	default:
+		d.fail("AdoptExistingPolicy: %q; allowed: \"true\", \"false\"", v)
+	}
 
 	if len(d.problems) > 0 {
 		return Properties{}, &PropertyError{Problems: d.problems}

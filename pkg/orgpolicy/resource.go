@@ -2,8 +2,10 @@ package orgpolicy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,8 +13,10 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 
@@ -39,15 +43,52 @@ func NewResource(cfg aws.Config, sessionName string, defaults Defaults) *Resourc
 
 // Handle serves one request; it is a customresource.Func.
 func (r *Resource) Handle(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+	var res customresource.Result
+	var err error
 	switch ev.RequestType {
 	case cfn.RequestCreate:
-		return r.create(ctx, ev)
+		res, err = r.create(ctx, ev)
 	case cfn.RequestUpdate:
-		return r.update(ctx, ev)
+		res, err = r.update(ctx, ev)
 	case cfn.RequestDelete:
-		return customresource.Result{}, r.delete(ctx, ev)
+		err = r.delete(ctx, ev)
+	default:
+		err = fmt.Errorf("RequestType %q: expected Create, Update or Delete", ev.RequestType)
 	}
-	return customresource.Result{}, fmt.Errorf("RequestType %q: expected Create, Update or Delete", ev.RequestType)
+	return res, r.explainDenied(err, ev)
+}
+
+// deniedAction finds the action in IAM's access-denied message: "User: …
+// is not authorized to perform: organizations:TagResource on resource: …"
+// (IAM User Guide, "Troubleshooting access denied error messages"). It can
+// differ from the operation called: CreatePolicy with tags also needs
+// organizations:TagResource.
+var deniedAction = regexp.MustCompile(`not authorized to perform: ([\w-]+:\w+)`)
+
+// explainDenied adds to an Organizations AccessDeniedException which action
+// is missing and which role lacks it, the fix the reader of a FAILED event
+// needs (a role made for the earlier solution lacks the tag actions).
+func (r *Resource) explainDenied(err error, ev cfn.Event) error {
+	var denied *types.AccessDeniedException
+	if !errors.As(err, &denied) {
+		return err
+	}
+	action := ""
+	if m := deniedAction.FindStringSubmatch(denied.ErrorMessage()); m != nil {
+		action = m[1]
+	} else if op := (*smithy.OperationError)(nil); errors.As(err, &op) {
+		action = "organizations:" + op.OperationName
+	}
+	who := "the function's own role"
+	if p, perr := decodeAccess(ev.ResourceProperties, r.Defaults); perr == nil {
+		if a := access(p, ev.StackID); a.RoleARN != "" {
+			who = "the role " + a.RoleARN
+		}
+	}
+	if action == "" {
+		return fmt.Errorf("%w; %s is not allowed this call", err, who)
+	}
+	return fmt.Errorf("%w; %s is not allowed %s: add it to that role's permissions policy", err, who, action)
 }
 
 func ownerOf(ev cfn.Event) Owner {
