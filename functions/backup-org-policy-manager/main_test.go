@@ -97,6 +97,38 @@ func TestBootstrap(t *testing.T) {
 		}
 	})
 
+	t.Run("1,000 targets", func(t *testing.T) {
+		// Organizations attaches a policy to any number of entities; the
+		// response has room for the count and hash of the targets, not
+		// for the list.
+		org := awsemu.SampleOrganization()
+		accounts := org.AddAccounts(awsemu.SampleWorkloadsOU, 1000)
+		env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap, AWS: awsemu.Options{Organization: &org}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer env.Close()
+		var ev map[string]any
+		if err := json.Unmarshal(event("org-policy-create.json"), &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["ResourceProperties"].(map[string]any)["PolicyTargets"] = accounts
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := send(t, env, payload, "", 60*time.Second)
+		if d.Response.Status != "SUCCESS" {
+			t.Fatalf("Create: %s %s", d.Response.Status, d.Response.Reason)
+		}
+		if p, _ := env.AWS.Policy(d.Response.PhysicalResourceID); len(p.Targets) != 1000 {
+			t.Errorf("policy attached to %d targets, want 1000", len(p.Targets))
+		}
+		if _, listed := d.Response.Data["PolicyTargets"]; listed || d.Response.Data["PolicyTargetCount"] != "1000" {
+			t.Errorf("Data: PolicyTargets listed %v, PolicyTargetCount %v; want the count only", listed, d.Response.Data["PolicyTargetCount"])
+		}
+	})
+
 	t.Run("deadline and malformed events still get one answer", func(t *testing.T) {
 		env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap})
 		if err != nil {
@@ -123,6 +155,112 @@ func TestBootstrap(t *testing.T) {
 		bad, _ := json.Marshal(ev)
 		if d := send(t, env, bad, "", 30*time.Second); d.Response.Status != "FAILED" || !strings.Contains(d.Response.Reason, "malformed custom resource event") {
 			t.Errorf("malformed event: %+v", d.Response)
+		}
+	})
+}
+
+// TestBootstrapTrust: whoever can invoke the function is refused unless the
+// event's ResponseURL is on an allowed host and its stack in an allowed
+// account, before any AWS call.
+func TestBootstrapTrust(t *testing.T) {
+	bootstrap := localenv.BuildFunction(t, "backup-org-policy-manager")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	create := localenv.SampleEvent(t, "org-policy-create.json")
+
+	var logs logcapture.Buffer
+	env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap, Output: &logs, Env: []string{"AWS_LAMBDA_LOG_LEVEL=ERROR"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+
+	t.Run("ResponseURL off the allowed hosts: no AWS call, no PUT, no retry", func(t *testing.T) {
+		// The emulator's own URL under a host name, not the allowed
+		// address: a PUT would land in its uploads.
+		port := strings.TrimPrefix(env.AWS.URL(), "http://127.0.0.1:")
+		for _, u := range []string{
+			"http://localhost:" + port + "/cloudformation-response/refused-1",
+			"https://s3.amazonaws.com@localhost:" + port + "/cloudformation-response/refused-2",
+			"https://evil.amazonaws.com.attacker.net/cloudformation-response/refused-3",
+		} {
+			env.AWS.ResetCalls()
+			var ev map[string]any
+			_ = json.Unmarshal(create, &ev)
+			ev["ResponseURL"] = u
+			payload, _ := json.Marshal(ev)
+			res, err := env.Function.Invoke(ctx, payload, 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Error != nil {
+				t.Errorf("%s: the invocation failed (%v); Lambda would retry a refused event", u, res.Error)
+			}
+			if calls := env.AWS.Calls(); len(calls) != 0 {
+				t.Errorf("%s: %d calls to AWS or the response URL, want none: %+v", u, len(calls), calls)
+			}
+			for _, name := range []string{"refused-1", "refused-2", "refused-3"} {
+				if n := len(env.AWS.Uploads(name)); n != 0 {
+					t.Errorf("%s: %d responses uploaded", u, n)
+				}
+			}
+			if _, err := logs.Wait(ctx, func(r map[string]any) bool {
+				return r["msg"] == "custom resource request refused: no response is sent" && r["awsRequestId"] == res.RequestID
+			}); err != nil {
+				t.Errorf("%s: no refusal in the log: %v", u, err)
+			}
+			if _, err := logs.Wait(ctx, func(r map[string]any) bool {
+				return r["_aws"] != nil && r["ErrorKind"] == "RefusedURL" && r["awsRequestId"] == res.RequestID
+			}); err != nil {
+				t.Errorf("%s: no RefusedURL metric record: %v", u, err)
+			}
+		}
+	})
+
+	t.Run("stack of another account: FAILED, no AWS call", func(t *testing.T) {
+		env.AWS.ResetCalls()
+		other := strings.Replace(string(create), ":"+localenv.SolutionAccount+":stack/", ":333333333333:stack/", 1)
+		d := send(t, env, []byte(other), "", 30*time.Second)
+		if d.Response.Status != "FAILED" || !strings.Contains(d.Response.Reason, "stacks of account 333333333333 may not use this function") {
+			t.Errorf("response %+v", d.Response)
+		}
+		for _, c := range env.AWS.Calls() {
+			if c.Service != awsemu.ResponseService {
+				t.Errorf("AWS call %s:%s for a refused stack", c.Service, c.Operation)
+			}
+		}
+		// With the log level at ERROR, the metric record still reaches
+		// CloudWatch: it carries a level the filter keeps.
+		rec, err := logs.Wait(ctx, func(r map[string]any) bool {
+			return r["_aws"] != nil && r["awsRequestId"] == d.Invocation.RequestID
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aws, _ := rec["_aws"].(map[string]any)
+		directives, _ := aws["CloudWatchMetrics"].([]any)
+		if rec["level"] != "ERROR" || rec["ErrorKind"] != "StackNotAllowed" || rec["FailedRequests"] != 1.0 ||
+			rec["FunctionName"] != "backup-org-policy-manager" || len(directives) != 1 ||
+			directives[0].(map[string]any)["Namespace"] != "BackupAsCode/PolicyManager" {
+			t.Errorf("metric record %v", rec)
+		}
+	})
+
+	t.Run("bad configuration stops the function at start, naming the variable", func(t *testing.T) {
+		for _, tt := range []struct{ env, want string }{
+			{"CFN_RESPONSE_HOSTS=https://s3.amazonaws.com", "CFN_RESPONSE_HOSTS: host pattern"},
+			{"ALLOWED_STACK_ACCOUNTS=22222222222", "ALLOWED_STACK_ACCOUNTS: account"},
+		} {
+			var out logcapture.Buffer
+			bad, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap, Output: &out, Env: []string{tt.env}})
+			if err == nil {
+				bad.Close()
+				t.Errorf("%s: the function started", tt.env)
+				continue
+			}
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("%s: the log does not say %q:\n%s", tt.env, tt.want, out.String())
+			}
 		}
 	})
 }

@@ -21,6 +21,11 @@ type Options struct {
 	// Organization is the organization Organizations serves; the zero value
 	// uses SampleOrganization.
 	Organization *OrgFixture
+	// OtherOrganizations are further organizations, each with its own
+	// accounts and policies (for example SecondOrganization). A caller is
+	// served by the organization its account belongs to; the first
+	// organization serves callers that belong to none.
+	OtherOrganizations []OrgFixture
 	// PageSize is the most items any List operation returns per page,
 	// whatever MaxResults asks for; small values make tests exercise
 	// pagination. Default 20.
@@ -46,7 +51,7 @@ type Emulator struct {
 	// requests serialized by a real service's consistency.
 	mu        sync.Mutex
 	services  map[string]service
-	org       *organizations
+	orgs      *orgService
 	sts       *stsService
 	s3        *s3Service
 	backup    *backupService
@@ -77,7 +82,7 @@ func Start(opts Options) (*Emulator, error) {
 	if opts.Organization != nil {
 		fixture = *opts.Organization
 	}
-	org, err := newOrganizations(fixture, opts.PageSize)
+	orgs, err := newOrgService(append([]OrgFixture{fixture}, opts.OtherOrganizations...), opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -88,18 +93,19 @@ func Start(opts Options) (*Emulator, error) {
 	e := &Emulator{
 		opts:       opts,
 		listener:   ln,
-		org:        org,
+		orgs:       orgs,
 		identities: newIdentities(),
 		responses:  newResponseStore(),
 	}
 	e.faults.rng = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
 	e.sts = newSTS(e.identities, opts.MaxCredentialLifetime)
+	orgs.allowed = e.sts.allows
 	e.s3 = newS3()
 	e.backup = newBackup(opts.PageSize)
 	e.tagging = newTagging(opts.PageSize)
 	e.ec2 = newEC2(opts.PageSize, e.tagging)
 	e.services = map[string]service{
-		"organizations": newJSONProtocol("AWSOrganizationsV20161128", org.operations(), unrecognizedClientJSON),
+		"organizations": newJSONProtocol("AWSOrganizationsV20161128", orgs.operations(), unrecognizedClientJSON),
 		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
 		"s3":            e.s3,
 		"backup":        e.backup.protocol(),

@@ -461,3 +461,108 @@ func TestResponseUpload(t *testing.T) {
 		t.Errorf("%d uploads recorded", n)
 	}
 }
+
+// TestPoliciesBelongToTheirOrganization: each caller sees only its own
+// organization's policies.
+func TestPoliciesBelongToTheirOrganization(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	emu := awsemu.New(t, awsemu.Options{OtherOrganizations: []awsemu.OrgFixture{awsemu.SecondOrganization()}})
+	first := orgClient(t, emu, admin)
+	second := orgClient(t, emu, "arn:aws:iam::888888888888:user/admin")
+	id := createPolicy(t, first, "daily", "BACKUP_POLICY", `{"plans":{}}`)
+
+	_, err := second.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(id)})
+	if code := errorCode(err); code != "PolicyNotFoundException" {
+		t.Errorf("DescribePolicy of another organization's policy: %v, want PolicyNotFoundException", err)
+	}
+	_, err = second.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(awsemu.SecondRootID)})
+	if code := errorCode(err); code != "PolicyNotFoundException" {
+		t.Errorf("AttachPolicy of another organization's policy: %v, want PolicyNotFoundException", err)
+	}
+	// Names are unique per organization, IDs everywhere.
+	other := createPolicy(t, second, "daily", "BACKUP_POLICY", `{"plans":{}}`)
+	if other == id {
+		t.Errorf("both organizations' policies have ID %s", id)
+	}
+	out, err := second.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(other)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arn := aws.ToString(out.Policy.PolicySummary.Arn); arn != "arn:aws:organizations::888888888888:policy/o-z9y8x7w6v5/backup_policy/"+other {
+		t.Errorf("ARN %s does not name the second organization", arn)
+	}
+	_, err = second.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(other), TargetId: aws.String(awsemu.SampleProdOU)})
+	if code := errorCode(err); code != "TargetNotFoundException" {
+		t.Errorf("attaching to another organization's OU: %v, want TargetNotFoundException", err)
+	}
+	if n := len(emu.Policies()); n != 2 {
+		t.Errorf("%d policies, want one per organization", n)
+	}
+}
+
+// TestRolePermissions: a role whose policy allows a list of actions is
+// refused every other one, as IAM refuses it.
+func TestRolePermissions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const role = "arn:aws:iam::111111111111:role/OrgAdmin"
+	emu := awsemu.New(t, awsemu.Options{})
+	emu.AddRole(awsemu.Role{ARN: role, Trusted: []string{"arn:aws:iam::222222222222:root"}, Actions: []string{
+		"organizations:CreatePolicy", "organizations:DescribePolicy", "organizations:ListPolicies",
+	}})
+	out, err := sts.NewFromConfig(sdkConfig(t, emu, emu.CredentialsFor("arn:aws:iam::222222222222:user/ci"))).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("session")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	org := organizations.NewFromConfig(sdkConfig(t, emu, awsemu.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}))
+	id := createPolicy(t, org, "daily", "BACKUP_POLICY", `{"plans":{}}`)
+	session := "arn:aws:sts::111111111111:assumed-role/OrgAdmin/session"
+
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{
+			name: "create with tags needs TagResource too",
+			call: func() error {
+				_, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{
+					Name: aws.String("weekly"), Description: aws.String(""), Type: types.PolicyTypeBackupPolicy, Content: aws.String(`{"plans":{}}`),
+					Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
+				})
+				return err
+			},
+			want: "User: " + session + " is not authorized to perform: organizations:TagResource because no identity-based policy allows the organizations:TagResource action",
+		},
+		{
+			name: "an action on a policy names it",
+			call: func() error {
+				_, err := org.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)})
+				return err
+			},
+			want: "User: " + session + " is not authorized to perform: organizations:ListTagsForResource on resource: arn:aws:organizations::111111111111:policy/o-a1b2c3d4e5/backup_policy/" + id + " because no identity-based policy allows the organizations:ListTagsForResource action",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			var re interface{ HTTPStatusCode() int }
+			if errorCode(err) != "AccessDeniedException" || !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusBadRequest {
+				t.Fatalf("error %v, want AccessDeniedException (HTTP 400)", err)
+			}
+			var ae smithy.APIError
+			errors.As(err, &ae)
+			if ae.ErrorMessage() != tt.want {
+				t.Errorf("message %q\nwant %q", ae.ErrorMessage(), tt.want)
+			}
+		})
+	}
+	if _, err := org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(id)}); err != nil {
+		t.Errorf("an allowed action was refused: %v", err)
+	}
+	if n := len(emu.Policies()); n != 1 {
+		t.Errorf("%d policies; the refused CreatePolicy made one", n)
+	}
+}

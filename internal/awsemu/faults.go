@@ -159,15 +159,18 @@ func faultError(service string, kind FaultKind) *APIError {
 		}
 		return e
 	case FaultAccessDenied:
-		code := "AccessDeniedException"
 		switch service {
 		case "sts", "s3":
-			code = "AccessDenied"
+			return withStatus(clientError("AccessDenied", "Access denied (injected fault)."), http.StatusForbidden)
+		case "organizations":
+			// Organizations answers AccessDeniedException with HTTP 400
+			// (Organizations API Reference, each action's Errors).
+			return clientError("AccessDeniedException", "Access denied (injected fault).")
 		case "ec2":
 			// EC2 API reference, "Error codes": UnauthorizedOperation.
-			code = "UnauthorizedOperation"
+			return withStatus(clientError("UnauthorizedOperation", "You are not authorized to perform this operation (injected fault)."), http.StatusForbidden)
 		}
-		return withStatus(clientError(code, "Access denied (injected fault)."), http.StatusForbidden)
+		return withStatus(clientError("AccessDeniedException", "Access denied (injected fault)."), http.StatusForbidden)
 	}
 	return nil
 }

@@ -11,12 +11,78 @@ import (
 	"unicode/utf8"
 )
 
+// orgService is AWS Organizations across every emulated organization. An
+// account belongs to one organization at a time (Organizations API
+// reference, AlreadyInOrganizationException: "An account can belong to only
+// one organization at a time"), and a policy is a resource of its
+// organization (its ARN is arn:aws:organizations::<management account>:
+// policy/o-<organization ID>/<type>/p-<ID>, Service Authorization Reference,
+// AWS Organizations resource types). So each caller is served from the
+// organization of its account, and another organization's policy IDs are
+// unknown to it: PolicyNotFoundException.
+type orgService struct {
+	orgs []*organizations
+	// allowed tells whether the caller's IAM permissions allow an action.
+	allowed func(caller Principal, action string) bool
+	// nextID numbers policies across organizations: policy IDs are unique.
+	nextID int
+}
+
+func newOrgService(fixtures []OrgFixture, pageSize int) (*orgService, error) {
+	s := &orgService{allowed: func(Principal, string) bool { return true }}
+	for _, f := range fixtures {
+		o, err := newOrganizations(f, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		o.service = s
+		for _, other := range s.orgs {
+			for id := range o.parents {
+				if _, dup := other.parents[id]; dup {
+					return nil, fmt.Errorf("awsemu: organization fixtures %s and %s both hold %s; an account belongs to one organization", other.fixture.ID, f.ID, id)
+				}
+			}
+		}
+		s.orgs = append(s.orgs, o)
+	}
+	return s, nil
+}
+
+// index is the organization an account (or any target ID) belongs to; the
+// first one for an account of none, which answers
+// AWSOrganizationsNotInUseException.
+func (s *orgService) index(id string) int {
+	for i, o := range s.orgs {
+		if _, member := o.parents[id]; member {
+			return i
+		}
+	}
+	return 0
+}
+
+func (s *orgService) of(id string) *organizations { return s.orgs[s.index(id)] }
+
+func (s *orgService) operations() map[string]jsonOp {
+	perOrg := make([]map[string]jsonOp, len(s.orgs))
+	for i, o := range s.orgs {
+		perOrg[i] = o.operations()
+	}
+	ops := map[string]jsonOp{}
+	for name := range perOrg[0] {
+		ops[name] = func(c *call, body []byte) (any, *APIError) {
+			return perOrg[s.index(c.caller.Account)][name](c, body)
+		}
+	}
+	return ops
+}
+
 // organizations holds one organization's policies, attachments and tags and
 // applies the AWS Organizations rules to them, answering with the real error
 // codes and reasons (aws-sdk-go-v2 service/organizations types/errors.go).
 type organizations struct {
 	fixture  OrgFixture
 	pageSize int
+	service  *orgService
 
 	parents  map[string]string // target ID -> parent ID ("" for the root)
 	names    map[string]string // target ID -> name
@@ -25,7 +91,6 @@ type organizations struct {
 	order    []string            // policy IDs in creation order
 	attached map[string][]string // target ID -> policy IDs, in attachment order
 	tags     map[string]map[string]string
-	nextID   int
 }
 
 type orgPolicy struct {
@@ -164,9 +229,13 @@ func constraintViolation(reason, format string, args ...any) *APIError {
 	return withReason(clientError("ConstraintViolationException", format, args...), reason)
 }
 
-// authorize lets the management account and delegated administrators manage
-// policies, as Organizations does.
+// authorize checks the caller's IAM permissions for every action the call
+// needs, then lets the management account and delegated administrators
+// manage policies, as Organizations does.
 func (o *organizations) authorize(c *call) *APIError {
+	if err := o.permitted(c); err != nil {
+		return err
+	}
 	acct := c.caller.Account
 	if acct == o.fixture.ManagementAccount || slices.Contains(o.fixture.DelegatedAdministrators, acct) {
 		return nil
@@ -175,6 +244,31 @@ func (o *organizations) authorize(c *call) *APIError {
 		return withStatus(clientError("AccessDeniedException", "You don't have permissions to access this resource."), http.StatusBadRequest)
 	}
 	return clientError("AWSOrganizationsNotInUseException", "Your account isn't a member of an organization. To make this request, you must use the credentials of an account that belongs to an organization.")
+}
+
+func (o *organizations) permitted(c *call) *APIError {
+	for _, action := range c.actions {
+		if !o.service.allowed(c.caller, action) {
+			return o.accessDenied(c, action)
+		}
+	}
+	return nil
+}
+
+// accessDenied is IAM's implicit deny as Organizations returns it:
+// AccessDeniedException, HTTP 400 (Organizations API Reference, the Errors
+// section of every action: "HTTP Status Code: 400"), with IAM's message "User: <principal> is
+// not authorized to perform: <action> on resource: <resource> because no
+// identity-based policy allows the <action> action" (IAM User Guide,
+// "Troubleshooting access denied error messages"); the resource part is
+// left out when the call names no existing resource.
+func (o *organizations) accessDenied(c *call, action string) *APIError {
+	on := ""
+	id, _, _ := strings.Cut(c.target, " ")
+	if p := o.policies[id]; p != nil {
+		on = " on resource: " + p.arn
+	}
+	return withStatus(clientError("AccessDeniedException", "User: %s is not authorized to perform: %s%s because no identity-based policy allows the %s action", c.caller.ARN, action, on, action), http.StatusBadRequest)
 }
 
 func (o *organizations) policyARN(p *orgPolicy) string {
@@ -289,6 +383,12 @@ func (o *organizations) createPolicy(c *call, body []byte) (any, *APIError) {
 		return nil, err
 	}
 	c.target = in.Name
+	if len(in.Tags) > 0 {
+		// "To add tags to a resource when you create it, you need ...
+		// organizations:TagResource" (Organizations User Guide, "Adding,
+		// updating, and removing tags", Minimum permissions).
+		c.actions = append(c.actions, iamAction("organizations", "TagResource"))
+	}
 	if err := o.authorize(c); err != nil {
 		return nil, err
 	}
@@ -321,9 +421,9 @@ func (o *organizations) createPolicy(c *call, body []byte) (any, *APIError) {
 	if count >= maxPoliciesPerType {
 		return nil, constraintViolation("POLICY_NUMBER_LIMIT_EXCEEDED", "You have reached the maximum number of policies of type %s.", in.Type)
 	}
-	o.nextID++
+	o.service.nextID++
 	p := &orgPolicy{
-		id:          fmt.Sprintf("p-%s%06d", policyIDInfix(in.Type), o.nextID),
+		id:          fmt.Sprintf("p-%s%06d", policyIDInfix(in.Type), o.service.nextID),
 		name:        in.Name,
 		description: in.Description,
 		typ:         in.Type,
@@ -753,6 +853,9 @@ func (o *organizations) listTagsForResource(c *call, body []byte) (any, *APIErro
 }
 
 func (o *organizations) describeOrganization(c *call, _ []byte) (any, *APIError) {
+	if err := o.permitted(c); err != nil {
+		return nil, err
+	}
 	if _, member := o.parents[c.caller.Account]; !member {
 		return nil, clientError("AWSOrganizationsNotInUseException", "Your account isn't a member of an organization.")
 	}
@@ -785,26 +888,30 @@ type PolicyState struct {
 	Tags    map[string]string
 }
 
-// Policies returns every policy in creation order.
+// Policies returns every policy of every organization, the first
+// organization's first, each in creation order.
 func (e *Emulator) Policies() []PolicyState {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]PolicyState, 0, len(e.org.order))
-	for _, id := range e.org.order {
-		out = append(out, e.org.state(e.org.policies[id]))
+	var out []PolicyState
+	for _, o := range e.orgs.orgs {
+		for _, id := range o.order {
+			out = append(out, o.state(o.policies[id]))
+		}
 	}
 	return out
 }
 
-// Policy returns one policy's state.
+// Policy returns one policy's state, from whichever organization holds it.
 func (e *Emulator) Policy(id string) (PolicyState, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	p := e.org.policies[id]
-	if p == nil {
-		return PolicyState{}, false
+	for _, o := range e.orgs.orgs {
+		if p := o.policies[id]; p != nil {
+			return o.state(p), true
+		}
 	}
-	return e.org.state(p), true
+	return PolicyState{}, false
 }
 
 func (o *organizations) state(p *orgPolicy) PolicyState {
@@ -822,5 +929,5 @@ func (o *organizations) state(p *orgPolicy) PolicyState {
 func (e *Emulator) TargetName(id string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.org.names[id]
+	return e.orgs.of(id).names[id]
 }

@@ -1,5 +1,7 @@
 package awsemu
 
+import "strconv"
+
 // OrgFixture is the organization the emulator's Organizations serves.
 type OrgFixture struct {
 	// ID is the organization ID, o-<10-32 chars>.
@@ -69,4 +71,54 @@ func SampleOrganization() OrgFixture {
 		},
 		EnabledPolicyTypes: []string{"SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"},
 	}
+}
+
+// Account IDs of the second organization.
+const (
+	SecondManagementAccount = "888888888888"
+	SecondMemberAccount     = "888888888801"
+	SecondOrgID             = "o-z9y8x7w6v5"
+	SecondRootID            = "r-z9y8"
+	SecondWorkloadsOU       = "ou-z9y8-workload2"
+)
+
+// SecondOrganization is another organization, for what happens across
+// organizations: its accounts are no members of SampleOrganization, and
+// neither organization can see the other's policies. BACKUP_POLICY is
+// enabled.
+func SecondOrganization() OrgFixture {
+	return OrgFixture{
+		ID:                SecondOrgID,
+		ManagementAccount: SecondManagementAccount,
+		RootID:            SecondRootID,
+		OUs:               []OrgUnit{{ID: SecondWorkloadsOU, Name: "Workloads", Parent: SecondRootID}},
+		Accounts: []Account{
+			{ID: SecondManagementAccount, Name: "Management", Parent: SecondRootID},
+			{ID: SecondMemberAccount, Name: "Member", Parent: SecondWorkloadsOU},
+		},
+		EnabledPolicyTypes: []string{"BACKUP_POLICY"},
+	}
+}
+
+// AddAccounts adds n member accounts under parent (the root or an OU of f)
+// and returns their IDs, in order. The IDs are 12 digits starting with 9,
+// which no sample account uses, so the sample IDs stay as they are;
+// Organizations itself sets no limit on the entities one policy is attached
+// to, and tests of large organizations need that many accounts.
+func (f *OrgFixture) AddAccounts(parent string, n int) []string {
+	used := map[string]bool{}
+	for _, a := range f.Accounts {
+		used[a.ID] = true
+	}
+	ids := make([]string, 0, n)
+	for next := 900000000000; len(ids) < n; next++ {
+		id := strconv.Itoa(next)
+		if used[id] {
+			continue
+		}
+		used[id] = true
+		ids = append(ids, id)
+		f.Accounts = append(f.Accounts, Account{ID: id, Name: "Member " + id, Parent: parent})
+	}
+	return ids
 }

@@ -20,6 +20,12 @@ type Role struct {
 	// ExternalID, when set, must be passed by callers (sts:ExternalId
 	// condition).
 	ExternalID string
+	// Actions, when not nil, are the only actions the role's permissions
+	// policy allows ("organizations:CreatePolicy", ...); every other action
+	// is implicitly denied, IAM's default (IAM User Guide, "Policy
+	// evaluation logic": a request is denied unless a policy allows it).
+	// Nil allows every action.
+	Actions []string
 }
 
 type stsService struct {
@@ -104,6 +110,13 @@ func (s *stsService) assumeRole(c *call, form url.Values) (any, *APIError) {
 	out.AssumedRoleUser.AssumedRoleID = "AROAEMU" + accountOf(roleARN) + ":" + session
 	out.AssumedRoleUser.Arn = sessionARN
 	return out, nil
+}
+
+// allows reports whether the caller's permissions allow an action: a
+// session of a role with an Actions list must find the action there.
+func (s *stsService) allows(caller Principal, action string) bool {
+	role, ok := s.roles[roleOfSession(caller.ARN)]
+	return !ok || role.Actions == nil || slices.Contains(role.Actions, action)
 }
 
 func trusts(role Role, caller Principal) bool {

@@ -2,6 +2,7 @@ package cfntemplate_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -137,5 +138,84 @@ func TestGrantsAndCompare(t *testing.T) {
 	}
 	if _, err := tpl.Grants("Queue"); err == nil {
 		t.Error("Grants of a queue did not fail")
+	}
+}
+
+func TestGrantsFollowRole(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "testdata/role.yaml")
+	// The function has the grants of the role it names; SAM's Lambda
+	// runtime policy is not the code's and is not counted.
+	for _, id := range []string{"Fn", "Role"} {
+		granted, err := tpl.Grants(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"s3:GetObject"}, granted); diff != "" {
+			t.Errorf("%s grants (-want +got):\n%s", id, diff)
+		}
+	}
+	// Any other managed policy cannot be enumerated.
+	for _, id := range []string{"AdminFn", "Admin"} {
+		if _, err := tpl.Grants(id); err == nil || !strings.Contains(err.Error(), "AdministratorAccess") {
+			t.Errorf("Grants(%s) error %v, want the managed policy named", id, err)
+		}
+	}
+}
+
+func TestEvaluateAndAllowed(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "testdata/role.yaml")
+	docs, err := tpl.PolicyDocuments("Fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pseudo := map[string]string{"AWS::Partition": "aws-cn"}
+	tests := []struct {
+		types string
+		req   cfntemplate.Request
+		want  bool
+	}{
+		{"A,B", cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws-cn:s3:::bucket-b/x/y"}, true},
+		{"A", cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws-cn:s3:::bucket-b/x/y"}, false},
+		{"A", cfntemplate.Request{Action: "S3:getobject", Resource: "arn:aws-cn:s3:::bucket-a/k"}, true},
+		{"A", cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket-a/k"}, false},
+		{"A", cfntemplate.Request{Action: "s3:PutObject", Resource: "arn:aws-cn:s3:::bucket-a/k"}, false},
+		// IfExists: an absent key matches, a present one must be listed.
+		{"A", cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws-cn:s3:::bucket-a/k", Context: map[string]string{"s3:prefix": "A"}}, true},
+		{"A", cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws-cn:s3:::bucket-a/k", Context: map[string]string{"s3:prefix": "B"}}, false},
+		{"AB", cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws-cn:s3:::bucket-b/k"}, false},
+	}
+	for _, tt := range tests {
+		v, err := tpl.Evaluate(docs[0], cfntemplate.Deployment{Parameters: map[string]string{"Types": tt.types}, Pseudo: pseudo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cfntemplate.Allowed(v.(map[string]any)["Statement"].([]any), tt.req)
+		if err != nil || got != tt.want {
+			t.Errorf("Types=%s %s on %s %v: allowed %v (%v), want %v", tt.types, tt.req.Action, tt.req.Resource, tt.req.Context, got, err, tt.want)
+		}
+	}
+	// An explicit Deny wins over the Allow.
+	v, _ := tpl.Evaluate(docs[0], cfntemplate.Deployment{Pseudo: map[string]string{"AWS::Partition": "aws"}})
+	if got, _ := cfntemplate.Allowed(v.(map[string]any)["Statement"].([]any), cfntemplate.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket-a/secret/k"}); got {
+		t.Error("the Deny statement did not win")
+	}
+	// Conditions and AWS::NoValue resolve; a resource reference does not.
+	role, _ := tpl.Resource("Role")
+	for name, want := range map[string]string{"": "<nil>", "r": "r"} {
+		props, err := tpl.Evaluate(role.Properties, cfntemplate.Deployment{Parameters: map[string]string{"Name": name}, Pseudo: pseudo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(props.(map[string]any)["RoleName"]); got != want {
+			t.Errorf("Name=%q: RoleName %s, want %s", name, got, want)
+		}
+	}
+	if _, err := tpl.Evaluate(tpl.Section("Outputs"), cfntemplate.Deployment{}); err == nil || !strings.Contains(err.Error(), "Role") {
+		t.Errorf("evaluating a Ref to a resource: error %v", err)
+	}
+	if _, err := cfntemplate.Allowed([]any{map[string]any{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": map[string]any{"NumericLessThan": map[string]any{"k": "1"}}}}, cfntemplate.Request{Action: "s3:GetObject", Resource: "x"}); err == nil {
+		t.Error("an unknown condition operator was evaluated")
 	}
 }

@@ -36,6 +36,9 @@ type Resource struct {
 	Properties map[string]any
 	Metadata   map[string]any
 	Condition  string
+	// DeletionPolicy and UpdateReplacePolicy as written ("" when absent:
+	// CloudFormation then deletes the resource).
+	DeletionPolicy, UpdateReplacePolicy string
 }
 
 // intrinsicNames are CloudFormation's intrinsic functions and condition
@@ -203,6 +206,8 @@ func (t *Template) Resources() []Resource {
 		r.Properties, _ = m["Properties"].(map[string]any)
 		r.Metadata, _ = m["Metadata"].(map[string]any)
 		r.Condition, _ = m["Condition"].(string)
+		r.DeletionPolicy, _ = m["DeletionPolicy"].(string)
+		r.UpdateReplacePolicy, _ = m["UpdateReplacePolicy"].(string)
 		out = append(out, r)
 	}
 	return out

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
+	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
 const root = "../.."
@@ -103,6 +106,10 @@ func TestSAMTemplateShape(t *testing.T) {
 		if logging["LogFormat"] != "JSON" {
 			t.Errorf("%s logs are not JSON", r.LogicalID)
 		}
+		// WARN would drop Lambda's START and REPORT lines (duration, memory).
+		if logging["SystemLogLevel"] != "INFO" {
+			t.Errorf("%s SystemLogLevel %v, want INFO", r.LogicalID, logging["SystemLogLevel"])
+		}
 		lg, _ := logging["LogGroup"].(map[string]any)
 		group, ok := tpl.Resource(fmt.Sprint(lg["Ref"]))
 		if !ok || group.Type != "AWS::Logs::LogGroup" || group.Properties["RetentionInDays"] == nil {
@@ -113,11 +120,29 @@ func TestSAMTemplateShape(t *testing.T) {
 		if jsonOf(dp["Type"]) != `{"Ref":"DeploymentPreferenceType"}` || len(alarms) == 0 {
 			t.Errorf("%s DeploymentPreference %s: want the parameter's type and an error alarm", r.LogicalID, jsonOf(dp))
 		}
+		watched := map[string]bool{}
 		for _, a := range alarms {
 			alarm, ok := tpl.Resource(fmt.Sprint(a.(map[string]any)["Ref"]))
-			if !ok || alarm.Properties["MetricName"] != "Errors" || !strings.Contains(jsonOf(alarm.Properties["Dimensions"]), r.LogicalID+"}:live") {
-				t.Errorf("%s alarm %v does not watch the live alias's errors", r.LogicalID, a)
+			switch {
+			case ok && alarm.Properties["MetricName"] == "Errors" && strings.Contains(jsonOf(alarm.Properties["Dimensions"]), r.LogicalID+"}:live"):
+				watched["Errors"] = true
+			case ok && alarm.Properties["Namespace"] == "BackupAsCode/PolicyManager" && alarm.Properties["MetricName"] == customresource.MetricFailedRequests &&
+				jsonOf(alarm.Properties["Dimensions"]) == `[{"Name":"FunctionName","Value":{"Ref":"`+r.LogicalID+`"}}]` && alarm.Properties["Statistic"] == "Sum":
+				// The metric the function's EMF records carry
+				// (functions/backup-org-policy-manager TestBootstrapTrust).
+				watched["FailedRequests"] = true
+			default:
+				t.Errorf("%s alarm %v watches neither the live alias's errors nor the function's FailedRequests", r.LogicalID, a)
 			}
+		}
+		if !watched["Errors"] {
+			t.Errorf("%s: no alarm on the live alias's errors", r.LogicalID)
+		}
+		// A custom resource's version that answers FAILED to everything
+		// still succeeds as an invocation: the manager's rollout must watch
+		// its answers.
+		if r.LogicalID == "BackupOrgPolicyManagerFunction" && !watched["FailedRequests"] {
+			t.Errorf("%s: no alarm on FailedRequests; the canary would pass a version that fails every request", r.LogicalID)
 		}
 	}
 	if diff := cmp.Diff([]string{"BackupOrgPolicyManagerFunction", "TagReapplierFunction"}, fns); diff != "" {
@@ -257,7 +282,8 @@ func TestSamconfig(t *testing.T) {
 			t.Errorf("[%s.validate] want lint = true", env)
 		}
 		d := c["deploy"]["parameters"]
-		if d["capabilities"] != "CAPABILITY_IAM" || d["resolve_s3"] != true || d["confirm_changeset"] != true {
+		// PolicyManagerRoleName names a role: CAPABILITY_NAMED_IAM.
+		if d["capabilities"] != "CAPABILITY_IAM CAPABILITY_NAMED_IAM" || d["resolve_s3"] != true || d["confirm_changeset"] != true {
 			t.Errorf("[%s.deploy] capabilities %v, resolve_s3 %v, confirm_changeset %v", env, d["capabilities"], d["resolve_s3"], d["confirm_changeset"])
 		}
 		overrides, err := splitOverrides(fmt.Sprint(d["parameter_overrides"]))
@@ -277,6 +303,109 @@ func TestSamconfig(t *testing.T) {
 	}
 	if _, err := splitOverrides(`A="x" B`); err == nil {
 		t.Error("a malformed override went unnoticed")
+	}
+}
+
+// TestLogGroupsOutliveTheStack: the functions' log groups and their KMS key
+// are kept when the stack is deleted or a replacement would delete them
+// (audit logs must not go with the stack; a retained group whose key is
+// deleted cannot be read), the groups' names differ for a stack created
+// again under the same name (a retained group with a fixed name makes that
+// create fail: log group names are unique per account and Region), and the
+// key policy lets CloudWatch Logs use the key for exactly these groups.
+func TestLogGroupsOutliveTheStack(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	first := cfntemplate.Deployment{Pseudo: stack("backup-org-policy-manager", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
+	again := cfntemplate.Deployment{Pseudo: stack("backup-org-policy-manager", "7d9e4b10-3f21-11f1-9c2d-0a1b2c3d4e5f")}
+	other := cfntemplate.Deployment{Pseudo: stack("another-stack", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
+	key, ok := tpl.Resource("LogsKey")
+	if !ok || key.Type != "AWS::KMS::Key" {
+		t.Fatal("no LogsKey")
+	}
+	keyStatements := func(d cfntemplate.Deployment) []any {
+		v, err := tpl.Evaluate(key.Properties["KeyPolicy"], d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(map[string]any)["Statement"].([]any)
+	}
+	groups := 0
+	for _, r := range tpl.Resources() {
+		if r.Type != "AWS::Logs::LogGroup" && r.Type != "AWS::KMS::Key" {
+			continue
+		}
+		if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
+			t.Errorf("%s: DeletionPolicy %q, UpdateReplacePolicy %q; want Retain for both", r.LogicalID, r.DeletionPolicy, r.UpdateReplacePolicy)
+		}
+		if r.Type != "AWS::Logs::LogGroup" {
+			continue
+		}
+		groups++
+		if jsonOf(r.Properties["KmsKeyId"]) != `{"Fn::GetAtt":["LogsKey","Arn"]}` {
+			t.Errorf("%s is not encrypted with LogsKey", r.LogicalID)
+		}
+		name := func(d cfntemplate.Deployment) string {
+			v, err := tpl.Evaluate(r.Properties["LogGroupName"], d)
+			if err != nil {
+				t.Fatalf("%s LogGroupName: %v", r.LogicalID, err)
+			}
+			s, _ := v.(string)
+			if s == "" {
+				// CloudFormation generates a unique name.
+				t.Fatalf("%s: no LogGroupName; the key policy cannot name a generated one", r.LogicalID)
+			}
+			return s
+		}
+		if name(first) == name(again) {
+			t.Errorf("%s is named %s in both creations of the stack", r.LogicalID, name(first))
+		}
+		for _, d := range []cfntemplate.Deployment{first, again} {
+			arn := "arn:aws:logs:us-east-1:222222222222:log-group:" + name(d)
+			for _, tt := range []struct {
+				d    cfntemplate.Deployment
+				want bool
+			}{{d, true}, {other, false}} {
+				ok, err := cfntemplate.Allowed(keyStatements(tt.d), cfntemplate.Request{
+					Action: "kms:GenerateDataKey", Resource: "*", Principal: "logs.us-east-1.amazonaws.com",
+					Context: map[string]string{"kms:EncryptionContext:aws:logs:arn": arn},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ok != tt.want {
+					t.Errorf("key policy of stack %s allows CloudWatch Logs for %s: %v, want %v", tt.d.Pseudo["AWS::StackName"], arn, ok, tt.want)
+				}
+			}
+		}
+	}
+	if groups != 2 {
+		t.Errorf("%d log groups, want one per function", groups)
+	}
+}
+
+// TestNoSecretsInPlainSight: a NoEcho parameter passed into a function's
+// environment is shown in plain text by Lambda (GetFunctionConfiguration,
+// the console), so NoEcho would only pretend to hide it. The external ID
+// is not a secret (IAM User Guide, "The confused deputy problem": it is an
+// identifier the trusted party chooses, not a credential) and has no NoEcho.
+func TestNoSecretsInPlainSight(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	params := tpl.Section("Parameters")
+	if p, _ := params["OrgAdminExternalId"].(map[string]any); p == nil || p["NoEcho"] != nil {
+		t.Errorf("OrgAdminExternalId %v: want the parameter, without NoEcho", p)
+	}
+	for _, r := range tpl.Resources() {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		env := jsonOf(withGlobals(tpl, r)["Environment"])
+		for name, p := range params {
+			if m, _ := p.(map[string]any); m["NoEcho"] == true && (strings.Contains(env, `{"Ref":"`+name+`"}`) || strings.Contains(env, "${"+name+"}")) {
+				t.Errorf("%s puts NoEcho parameter %s into a plain environment variable", r.LogicalID, name)
+			}
+		}
 	}
 }
 
@@ -351,13 +480,19 @@ func TestSAMBuildOutput(t *testing.T) {
 }
 
 // TestBuildspecs: CodeBuild runs the same make targets, so the same pinned
-// tools, as make test.
+// tools, as make test; with go.mod's Go release, installed once per build
+// and cached with the module cache, and no other release ever fetched; and
+// a failed phase ends the build, so nothing is packaged after a failed test
+// (CodeBuild runs post_build after a failed build phase unless it aborts:
+// buildspec reference, phases/*/on-failure).
 func TestBuildspecs(t *testing.T) {
 	t.Parallel()
 	want := map[string][]string{
 		"validate.yml":     {"make tools", "make fmt-check vet lint", "make check-templates", "cfn_nag_scan", `gem install cfn-nag --version "$CFN_NAG_VERSION"`},
 		"test-package.yml": {"make tools", "make unit", "make check-templates", "sam package"},
 	}
+	release := goModRelease(t, filepath.Join(root, "go.mod"))
+	const install = `export PATH="$(buildspecs/install-go-toolchain.sh)/bin:$PATH"`
 	for file, needles := range want {
 		data, err := os.ReadFile(filepath.Join(root, "buildspecs", file))
 		if err != nil {
@@ -379,5 +514,119 @@ func TestBuildspecs(t *testing.T) {
 		if strings.Contains(phases, "pip install") {
 			t.Errorf("%s installs with pip directly; use make tools so the versions are tools/*.txt's", file)
 		}
+
+		// The Go toolchain: go.mod's, read from go.mod (its release is
+		// written nowhere else), installed before anything uses Go.
+		env, _ := spec.Doc["env"].(map[string]any)
+		vars, _ := env["variables"].(map[string]any)
+		if vars["GOTOOLCHAIN"] != "local" {
+			t.Errorf("%s: GOTOOLCHAIN %v, want local (no download of another release)", file, vars["GOTOOLCHAIN"])
+		}
+		if regexp.MustCompile(`GOTOOLCHAIN[:=]\s*\S*auto`).Match(data) || strings.Contains(string(data), release) || strings.Contains(string(data), strings.TrimPrefix(release, "go")) {
+			t.Errorf("%s names GOTOOLCHAIN auto or go.mod's release %s; the install step reads it from go.mod", file, release)
+		}
+		ph, _ := spec.Doc["phases"].(map[string]any)
+		installPhase, _ := ph["install"].(map[string]any)
+		commands, _ := installPhase["commands"].([]any)
+		if len(commands) == 0 || commands[0] != install {
+			t.Errorf("%s: the install phase does not start with %s", file, install)
+		}
+		// Each phase aborts the build when it fails.
+		for name, p := range ph {
+			if m, _ := p.(map[string]any); m["on-failure"] != "ABORT" {
+				t.Errorf("%s: phase %s has on-failure %v, want ABORT", file, name, m["on-failure"])
+			}
+		}
+		cache, _ := spec.Doc["cache"].(map[string]any)
+		paths := strs(cache["paths"])
+		for _, v := range []string{"GOMODCACHE", "GOCACHE"} {
+			dir, _ := vars[v].(string)
+			if dir == "" || !slices.Contains(paths, dir+"/**/*") {
+				t.Errorf("%s: %s %q is not in the cache paths %v", file, v, dir, paths)
+			}
+		}
 	}
+	tp, _ := os.ReadFile(filepath.Join(root, "buildspecs", "test-package.yml"))
+	spec, _ := cfntemplate.Parse("test-package.yml", tp)
+	ph, _ := spec.Doc["phases"].(map[string]any)
+	if strings.Contains(jsonOf(ph["build"]), "sam package") || !strings.Contains(jsonOf(ph["post_build"]), "sam package") {
+		t.Error("test-package.yml: sam package belongs in post_build, after the tests")
+	}
+}
+
+// goModRelease is the Go release go.mod selects: its toolchain line, else
+// go<its go line>.
+func goModRelease(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var goLine, toolchain string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) == 2 && f[0] == "go":
+			goLine = "go" + f[1]
+		case len(f) == 2 && f[0] == "toolchain":
+			toolchain = f[1]
+		}
+	}
+	if toolchain != "" {
+		return toolchain
+	}
+	if goLine == "" {
+		t.Fatalf("%s has no go line", path)
+	}
+	return goLine
+}
+
+// TestInstallGoToolchain runs the buildspecs' install step. It never
+// downloads (GOPROXY=off): a release that is not installed must fail the
+// step, naming the release, rather than run another one.
+func TestInstallGoToolchain(t *testing.T) {
+	t.Parallel()
+	script, err := filepath.Abs(filepath.Join(root, "buildspecs", "install-go-toolchain.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(mod string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, script, mod)
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=")
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	for name, mod := range map[string]string{
+		"go line":        "module x\n\ngo 1.26.99\n",
+		"toolchain line": "module x\n\ngo 1.21\n\ntoolchain go1.26.99\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "go.mod")
+			if err := os.WriteFile(path, []byte(mod), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := run(path)
+			if err == nil || !strings.Contains(out, "go1.26.99") {
+				t.Errorf("install with go.mod %q: %v, output %q; want a failure naming go1.26.99", mod, err, out)
+			}
+		})
+	}
+	t.Run("go.mod", func(t *testing.T) {
+		t.Parallel()
+		mod, _ := filepath.Abs(filepath.Join(root, "go.mod"))
+		release := goModRelease(t, mod)
+		if runtime.Version() != release {
+			t.Skipf("this machine runs %s, not go.mod's %s, and the test does not download", runtime.Version(), release)
+		}
+		goroot, err := run(mod)
+		if err != nil {
+			t.Fatalf("install: %v\n%s", err, goroot)
+		}
+		out, err := exec.Command(filepath.Join(goroot, "bin", "go"), "env", "GOVERSION").Output()
+		if err != nil || strings.TrimSpace(string(out)) != release {
+			t.Errorf("%s/bin/go is %s (%v), want %s", goroot, out, err, release)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
@@ -46,13 +47,23 @@ type Options struct {
 	AWS awsemu.Options
 }
 
+// SolutionAccount is the account of the manager function and of the sample
+// events' stack.
+const SolutionAccount = "222222222222"
+
 // StartPolicyManager starts emulated AWS with the sample organization and
 // the org-admin role, and the policy manager function with its execution
-// role's credentials, and waits until the function is ready.
+// role's credentials, and waits until the function is ready. The function
+// trusts response URLs on the emulator (http on loopback, its port) and
+// stacks of SolutionAccount.
 func StartPolicyManager(ctx context.Context, opts Options) (*Env, error) {
 	return start(ctx, opts, "backup-org-policy-manager", ManagerSessionARN, func(emu *awsemu.Emulator) []string {
 		emu.AddRole(awsemu.Role{ARN: OrgAdminRoleARN, Trusted: []string{ManagerRoleARN}})
-		return []string{"ORG_MANAGEMENT_ACCOUNT=" + awsemu.SampleManagementAccount}
+		return []string{
+			"ORG_MANAGEMENT_ACCOUNT=" + awsemu.SampleManagementAccount,
+			"CFN_RESPONSE_HOSTS=" + strings.TrimPrefix(emu.URL(), "http://"),
+			"ALLOWED_STACK_ACCOUNTS=" + SolutionAccount,
+		}
 	})
 }
 

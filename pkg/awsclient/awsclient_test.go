@@ -3,6 +3,7 @@ package awsclient_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -103,6 +104,44 @@ func TestRetriesEndWithTheContext(t *testing.T) {
 	}
 	if n := emu.CountCalls("organizations", ""); n >= 50 {
 		t.Errorf("%d attempts: the retries did not stop at the deadline", n)
+	}
+}
+
+// TestRetriesEndedByTheContextKeepTheCause: the SDK answers a call whose
+// back-off the deadline cut with a canceled-request error; the attempts
+// made and the last AWS error are kept.
+func TestRetriesEndedByTheContextKeepTheCause(t *testing.T) {
+	t.Parallel()
+	emu := awsemu.New(t, awsemu.Options{})
+	emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "AttachPolicy", Kind: awsemu.FaultConcurrentModification})
+	org := awsclient.Organizations(load(t, emu, mgmtAdmin, awsclient.Options{MaxAttempts: 1000, MaxBackoff: 50 * time.Millisecond}))
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String("p-bk00000001"), TargetId: aws.String(awsemu.SampleRootID)})
+	var ae *awsclient.AttemptsError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v is not an AttemptsError", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v does not say the deadline ended the call", err)
+	}
+	sent := emu.CountCalls("organizations", "AttachPolicy")
+	// The deadline can cut one request in flight before the emulator logs
+	// it.
+	if sent < 2 || ae.Attempts < sent || ae.Attempts > sent+1 {
+		t.Errorf("%d attempts recorded, the emulator answered %d", ae.Attempts, sent)
+	}
+	want := fmt.Sprintf("gave up after %d attempts at the deadline; last error ConcurrentModificationException", ae.Attempts)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q\ndoes not contain %q", err, want)
+	}
+
+	// Calls that end for another reason are the SDK's errors unchanged.
+	emu.ClearFaults()
+	emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "AttachPolicy", Kind: awsemu.FaultConcurrentModification, First: 2})
+	_, err = org.AttachPolicy(context.Background(), &organizations.AttachPolicyInput{PolicyId: aws.String("p-bk00000001"), TargetId: aws.String(awsemu.SampleRootID)})
+	if errors.As(err, &ae) || !strings.Contains(err.Error(), "PolicyNotFoundException") {
+		t.Errorf("error %v, want the PolicyNotFoundException the third attempt got", err)
 	}
 }
 

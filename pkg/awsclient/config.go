@@ -56,7 +56,9 @@ type Options struct {
 // ConcurrentModificationException would otherwise exhaust the token bucket
 // and fail calls without trying them, and the attempt cap plus the context
 // deadline already bound the work. Every sleep between attempts ends when
-// the context does, so retries never outlive the invocation.
+// the context does, so retries never outlive the invocation; a call whose
+// retries the context ended returns an AttemptsError naming the attempts
+// made and the last AWS error (RecordAttempts).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
@@ -77,6 +79,7 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	cfg.APIOptions = append(cfg.APIOptions, RecordAttempts)
 	if opts.Tracing {
 		if opts.Logger != nil {
 			xray.SetLogger(xrayLogger{opts.Logger})

@@ -274,7 +274,12 @@ func (v *validator) childControl(n *Node, path string) {
 }
 
 // copyActionKeys enforces the rule that "the key name must be the Amazon
-// Resource Name (ARN) of the backup vault" of each copy action.
+// Resource Name (ARN) of the backup vault" of each copy action. Its
+// target_backup_vault_arn is optional: when it is absent AWS uses the key,
+// lower-cased, as the ARN, which lets a child policy change only the
+// lifecycle of a copy action it inherits (Organizations User Guide, "Backup
+// policy syntax and examples", copy_actions). So the key must equal the ARN
+// only when the ARN is given.
 func (v *validator) copyActionKeys(copies *Node, path string) {
 	for _, m := range copies.Members {
 		if strings.HasPrefix(m.Key, "@@") || m.Value.Kind != Object {
@@ -282,7 +287,9 @@ func (v *validator) copyActionKeys(copies *Node, path string) {
 		}
 		target := m.Value.Get("target_backup_vault_arn")
 		if target == nil {
-			v.add(join(path, m.Key), m.KeyPos, "target_backup_vault_arn is required")
+			if !strings.HasPrefix(strings.ToLower(m.Key), "arn:") {
+				v.add(join(path, m.Key), m.KeyPos, "without target_backup_vault_arn the key is used as the vault's ARN, so it must be one (arn:…:backup:…:backup-vault:…)")
+			}
 			continue
 		}
 		arn := target.Get(OpAssign)

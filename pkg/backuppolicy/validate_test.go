@@ -32,6 +32,9 @@ func TestValidateAcceptsDocumentedSyntax(t *testing.T) {
 			"conditions":{"string_equals":{"env":{"condition_key":{"@@assign":"aws:ResourceTag/env"},"condition_value":{"@@assign":"prod"}}}}}}}}}}`,
 		"partial child policy appending regions": `{"plans":{"P":{"regions":{"@@append":["ap-south-1"]}}}}`,
 		"child control on a leaf only":           `{"plans":{"P":{"regions":{"@@operators_allowed_for_child_policies":["@@append","@@remove"]}}}}`,
+		// target_backup_vault_arn is optional; the key stands for it.
+		"child policy changing only an inherited copy action's lifecycle": `{"plans":{"P":{"rules":{"R":{"copy_actions":{
+			"arn:aws:backup:us-east-1:333333333333:backup-vault:central":{"lifecycle":{"delete_after_days":{"@@assign":"90"}}}}}}}}}`,
 		"advanced settings and scans": `{"plans":{"P":{"advanced_backup_settings":{"ec2":{"windows_vss":{"@@assign":"enabled"}}},
 			"scan_settings":{"GUARDDUTY":{"resource_types":{"@@assign":["EBS"]},"scanner_role_arn":{"@@assign":"arn:aws:iam::$account:role/S"}}},
 			"rules":{"R":{"scan_actions":{"GUARDDUTY":{"scan_mode":{"@@assign":"INCREMENTAL_SCAN"}}},"index_actions":{"resource_types":{"@@assign":["EBS"]}},
@@ -97,9 +100,9 @@ func TestValidateReportsWhereAndWhat(t *testing.T) {
 			want: []string{`plans.P.rules.R.copy_actions.central: the copy action's key must equal its target_backup_vault_arn "arn:aws:backup:us-east-1:333333333333:backup-vault:central"`},
 		},
 		{
-			name: "copy action without a vault ARN",
-			doc:  `{"plans":{"P":{"rules":{"R":{"copy_actions":{"arn:aws:backup:us-east-1:333333333333:backup-vault:central":{}}}}}}}`,
-			want: []string{`target_backup_vault_arn is required`},
+			name: "copy action without a vault ARN needs an ARN as its key",
+			doc:  `{"plans":{"P":{"rules":{"R":{"copy_actions":{"central":{"lifecycle":{"delete_after_days":{"@@assign":"35"}}}}}}}}}`,
+			want: []string{`plans.P.rules.R.copy_actions.central: without target_backup_vault_arn the key is used as the vault's ARN, so it must be one`},
 		},
 		{
 			name: "timezone is a plan setting",

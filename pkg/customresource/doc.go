@@ -13,5 +13,14 @@
 //     4,096-byte limit ("Response object is too long"), keeping the start
 //     and the root cause of the error and the log stream name;
 //   - the response PUT is retried on network errors and 5xx;
-//   - PhysicalResourceId follows stable rules (see Handler).
+//   - PhysicalResourceId follows stable rules (see Handler);
+//   - whoever can invoke the function cannot make it answer an untrusted
+//     host or act for a stack of an untrusted account: an event whose
+//     ResponseURL is not https on an allowed host is refused unanswered,
+//     and one whose StackId is outside the allowed accounts is answered
+//     FAILED, both before the resource function runs (Options.ResponseHosts,
+//     Options.StackAccounts);
+//   - every request writes one CloudWatch Embedded Metric Format record
+//     (Requests, FailedRequests by RequestType and ErrorKind), so an alarm
+//     can see FAILED answers, which Lambda's Errors metric never counts.
 package customresource

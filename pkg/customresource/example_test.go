@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/cfn"
 
@@ -24,13 +25,23 @@ func ExampleNewHandler() {
 		responses <- resp
 	}))
 	defer srv.Close()
+	hosts, err := customresource.ParseResponseHosts(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		panic(err)
+	}
 
 	h := customresource.NewHandler(func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
 		if ev.ResourceProperties["PolicyName"] == nil {
 			return customresource.Result{}, fmt.Errorf("PolicyName: required")
 		}
 		return customresource.Result{PhysicalResourceID: "p-bk000001", Data: map[string]any{"PolicyId": "p-bk000001"}}, nil
-	}, customresource.Options{Logger: slog.New(slog.DiscardHandler), LogStreamName: "example-stream"})
+	}, customresource.Options{
+		Logger: slog.New(slog.DiscardHandler), LogStreamName: "example-stream",
+		// In Lambda the defaults are the S3 hosts of the function's
+		// partition and the function's own account.
+		ResponseHosts: hosts, StackAccounts: []string{"222222222222"},
+		Metrics: io.Discard, // stdout in Lambda
+	})
 
 	// In main: lambda.Start(h.Handle)
 	_ = h.Handle(context.Background(), cfn.Event{

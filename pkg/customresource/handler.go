@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -38,7 +41,8 @@ type Options struct {
 	// invocation has, so short test deadlines work too.
 	SafetyMargin time.Duration
 	// Client sends the response; default an http.Client with a 10s
-	// timeout per attempt.
+	// timeout per attempt that follows a redirect only to an allowed
+	// response host. Another client must check redirects itself.
 	Client Doer
 	// MaxPutAttempts bounds the attempts to deliver the response; default
 	// 6.
@@ -48,6 +52,28 @@ type Options struct {
 	// LogStreamName is named in failure reasons; default the Lambda
 	// function's log stream (AWS_LAMBDA_LOG_STREAM_NAME).
 	LogStreamName string
+
+	// ResponseHosts are the hosts a ResponseURL may name
+	// (ParseResponseHosts); an event naming another is refused unanswered.
+	// Default: the S3 hosts of the invoked function's partition.
+	ResponseHosts []HostPattern
+	// StackAccounts are the accounts whose stacks may send requests
+	// (ParseAccounts); others are answered FAILED before the resource
+	// function runs. Default: the invoked function's own account.
+	StackAccounts []string
+
+	// Metrics receives one CloudWatch Embedded Metric Format record per
+	// request; default os.Stdout, which Lambda sends to CloudWatch Logs.
+	Metrics io.Writer
+	// MetricsNamespace is the records' CloudWatch namespace; default
+	// BackupAsCode/CustomResource.
+	MetricsNamespace string
+	// MetricLevel is the "level" the records carry, one the function's log
+	// level filter keeps (lambdalog.MetricLevel); default INFO.
+	MetricLevel string
+	// FunctionName is the records' FunctionName dimension; default the
+	// Lambda function's name (AWS_LAMBDA_FUNCTION_NAME).
+	FunctionName string
 }
 
 // Handler serves custom-resource requests with a Func. Its Handle method is
@@ -62,9 +88,10 @@ type Options struct {
 //   - A FAILED Update keeps the event's ID: CloudFormation rolls back to the
 //     resource it knows.
 type Handler struct {
-	fn     Func
-	opts   Options
-	sender sender
+	fn      Func
+	opts    Options
+	sender  sender
+	metrics *metricWriter
 }
 
 // NewHandler returns a Handler running fn.
@@ -73,7 +100,7 @@ func NewHandler(fn Func, opts Options) *Handler {
 		opts.SafetyMargin = 10 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: 10 * time.Second}
+		opts.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: checkRedirect}
 	}
 	if opts.MaxPutAttempts <= 0 {
 		opts.MaxPutAttempts = 6
@@ -84,10 +111,23 @@ func NewHandler(fn Func, opts Options) *Handler {
 	if opts.LogStreamName == "" {
 		opts.LogStreamName = lambdacontext.LogStreamName
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = os.Stdout
+	}
+	if opts.MetricsNamespace == "" {
+		opts.MetricsNamespace = "BackupAsCode/CustomResource"
+	}
+	if opts.MetricLevel == "" {
+		opts.MetricLevel = "INFO"
+	}
+	if opts.FunctionName == "" {
+		opts.FunctionName = lambdacontext.FunctionName
+	}
 	return &Handler{
-		fn:     fn,
-		opts:   opts,
-		sender: sender{client: opts.Client, maxAttempts: opts.MaxPutAttempts, baseDelay: 200 * time.Millisecond, maxDelay: 2 * time.Second},
+		fn:      fn,
+		opts:    opts,
+		sender:  sender{client: opts.Client, maxAttempts: opts.MaxPutAttempts, baseDelay: 200 * time.Millisecond, maxDelay: 2 * time.Second},
+		metrics: &metricWriter{w: opts.Metrics, namespace: opts.MetricsNamespace, function: opts.FunctionName, level: opts.MetricLevel, now: time.Now},
 	}
 }
 
@@ -110,7 +150,7 @@ var ErrTimeout = errors.New("the work did not finish before the Lambda deadline"
 
 // HandleRaw is the Lambda handler: it decodes the event itself so that a
 // malformed request that still names its ResponseURL is answered FAILED
-// rather than never.
+// rather than never (unless the URL is refused, see Handle).
 func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
 	ev, err := DecodeEvent(raw)
 	if err == nil {
@@ -119,9 +159,36 @@ func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
 	logger := h.opts.Logger.With(slog.String("requestId", ev.RequestID), slog.String("stackId", ev.StackID), slog.String("logicalResourceId", ev.LogicalResourceID))
 	logger.Error("malformed custom resource request", slog.String("error", err.Error()))
 	if ev.ResponseURL == "" || ev.RequestID == "" {
+		h.count(ctx, logger, ev, KindInvalidInput)
 		return err
 	}
-	return h.respond(ctx, logger, ev, outcome{err: err}, "")
+	ctx, refused := h.admitURL(ctx, logger, ev)
+	if refused {
+		return nil
+	}
+	return h.respond(ctx, logger, ev, outcome{err: inputError{err}}, "")
+}
+
+// admitURL checks the event's ResponseURL. A refused event is logged and
+// counted, and gets no answer; the invocation succeeds, so Lambda does not
+// retry it (CloudFormation invokes asynchronously: Lambda Developer Guide,
+// "Using AWS Lambda with CloudFormation"; Lambda retries failed
+// asynchronous invocations). An admitted event gets a context carrying the
+// allowed hosts, which the response PUT's redirects are checked against.
+func (h *Handler) admitURL(ctx context.Context, logger *slog.Logger, ev cfn.Event) (context.Context, bool) {
+	hosts := h.trust(ctx).hosts
+	if err := checkResponseURL(ev.ResponseURL, hosts); err != nil {
+		// Only where it points: a presigned URL carries its signature.
+		target := ""
+		if u, perr := url.Parse(ev.ResponseURL); perr == nil {
+			target = u.Scheme + "://" + u.Host
+		}
+		logger.Error("custom resource request refused: no response is sent",
+			slog.String("error", err.Error()), slog.String("responseUrl", target), slog.String("requestType", string(ev.RequestType)))
+		h.count(ctx, logger, ev, KindRefusedURL)
+		return ctx, true
+	}
+	return context.WithValue(ctx, hostsKey{}, hosts), false
 }
 
 // Handle serves one request and returns nil once its response is delivered,
@@ -140,9 +207,16 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 	logger.Info("custom resource request received",
 		slog.String("resourceType", event.ResourceType),
 		slog.String("physicalResourceId", event.PhysicalResourceID))
+	ctx, refused := h.admitURL(ctx, logger, event)
+	if refused {
+		return nil
+	}
+	if err := checkStack(event, h.trust(ctx).accounts); err != nil {
+		return h.respond(ctx, logger, event, outcome{err: err}, "")
+	}
 
 	state := &requestState{}
-	workCtx, cancel := h.workContext(ctx)
+	workCtx, margin, cancel := h.workContext(ctx)
 	defer cancel()
 	workCtx = context.WithValue(workCtx, loggerKey{}, logger)
 	workCtx = context.WithValue(workCtx, stateKey{}, state)
@@ -165,8 +239,7 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 	select {
 	case out = <-done:
 	case <-workCtx.Done():
-		finished = false
-		out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+		out, finished = h.afterWorkDeadline(ctx, workCtx, margin, done)
 	}
 	if out.panic != nil {
 		logger.Error("custom resource handler panicked", slog.Any("panic", out.panic.value), slog.String("stack", string(out.panic.stack)))
@@ -187,23 +260,50 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 }
 
 // workContext ends the work SafetyMargin before the invocation's deadline
-// (at most a third of the time left).
-func (h *Handler) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+// (at most a third of the time left), and returns that margin.
+func (h *Handler) workContext(ctx context.Context) (context.Context, time.Duration, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		return context.WithCancel(ctx)
+		ctx, cancel := context.WithCancel(ctx)
+		return ctx, 0, cancel
 	}
 	margin := min(h.opts.SafetyMargin, time.Until(deadline)/3)
-	return context.WithDeadlineCause(ctx, deadline.Add(-margin),
+	ctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin),
 		fmt.Errorf("work deadline reached %s before the Lambda deadline", margin.Round(time.Millisecond)))
+	return ctx, margin, cancel
+}
+
+// afterWorkDeadline decides the outcome once the work's deadline has
+// passed. The function's AWS calls end with its context, so it normally
+// returns within milliseconds, with an error that says what it was doing
+// (for example the operation, the target and the last AWS error of the
+// retries the deadline cut). It is given a quarter of the safety margin for
+// that, and the rest stays for the response; a function that does not
+// return by then is answered with the deadline alone. finished is false
+// when the function is still running.
+func (h *Handler) afterWorkDeadline(ctx, workCtx context.Context, margin time.Duration, done <-chan outcome) (out outcome, finished bool) {
+	grace := time.NewTimer(margin / 4)
+	defer grace.Stop()
+	select {
+	case out = <-done:
+		switch {
+		case out.err == nil || out.panic != nil:
+			// The work completed (or panicked) after all: report it as it is.
+		case errors.Is(out.err, workCtx.Err()) && out.err.Error() == workCtx.Err().Error():
+			// A bare context error says less than the deadline's cause.
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+		default:
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, out.err)
+		}
+		return out, true
+	case <-grace.C:
+	case <-ctx.Done():
+	}
+	return outcome{err: fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))}, false
 }
 
 func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome, reported string) error {
-	resp := cfn.NewResponse(&event)
-	resp.Status = cfn.StatusSuccess
-	resp.PhysicalResourceID = physicalID(event, out, reported)
-	resp.Data = out.result.Data
-	resp.NoEcho = out.result.NoEcho
+	resp := newResponse(event, out, reported)
 	reason := ""
 	if out.err != nil {
 		resp.Status = cfn.StatusFailed
@@ -225,7 +325,15 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 			return fmt.Errorf("encoding custom resource response: %w", err)
 		}
 	}
+	kind := ErrorKind("")
+	if resp.Status == cfn.StatusFailed {
+		kind = classify(out)
+		if out.err == nil { // the attributes did not fit
+			kind = KindOther
+		}
+	}
 	attempts, err := h.sender.send(ctx, event.ResponseURL, body)
+	h.count(ctx, logger, event, kind)
 	if err != nil {
 		logger.Error("custom resource response not delivered", slog.String("error", err.Error()), slog.Int("attempts", attempts))
 		return fmt.Errorf("sending custom resource response: %w", err)
@@ -237,6 +345,41 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 		slog.Int("bytes", len(body)),
 		slog.Int("attempts", attempts))
 	return nil
+}
+
+// count writes the request's metric record; kind is empty for a SUCCESS.
+func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Event, kind ErrorKind) {
+	awsRequestID := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		awsRequestID = lc.AwsRequestID
+	}
+	if err := h.metrics.write(event, kind, awsRequestID); err != nil {
+		logger.Error("metric record not written", slog.String("error", err.Error()))
+	}
+}
+
+// newResponse is the SUCCESS response for an outcome; respond turns it into
+// FAILED when the outcome is an error.
+func newResponse(event cfn.Event, out outcome, reported string) *cfn.Response {
+	resp := cfn.NewResponse(&event)
+	resp.Status = cfn.StatusSuccess
+	resp.PhysicalResourceID = physicalID(event, out, reported)
+	resp.Data = out.result.Data
+	resp.NoEcho = out.result.NoEcho
+	return resp
+}
+
+// SuccessResponseSize is the size in bytes of the SUCCESS response a Handler
+// sends for event when its Func returns r. CloudFormation refuses a body over
+// MaxResponseBytes, and the Handler then answers FAILED, after the work is
+// done; a Func whose Data grow with its input measures them with this before
+// it changes anything and leaves out what does not fit.
+func SuccessResponseSize(event cfn.Event, r Result) (int, error) {
+	body, err := encode(newResponse(event, outcome{result: r}, ""))
+	if err != nil {
+		return 0, fmt.Errorf("encoding the response to request %s: %w", event.RequestID, err)
+	}
+	return len(body), nil
 }
 
 func (h *Handler) encode(resp *cfn.Response, reason string) ([]byte, error) {

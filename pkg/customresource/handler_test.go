@@ -43,19 +43,42 @@ func loadEvent(t *testing.T, name, responseURL string) cfn.Event {
 }
 
 type harness struct {
-	emu  *awsemu.Emulator
-	logs *logcapture.Buffer
+	emu     *awsemu.Emulator
+	logs    *logcapture.Buffer
+	metrics *logcapture.Buffer
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &logcapture.Buffer{}}
+	return &harness{emu: awsemu.New(t, awsemu.Options{}), logs: &logcapture.Buffer{}, metrics: &logcapture.Buffer{}}
 }
 
+// handler serves requests of the sample stack's account whose ResponseURL
+// is on the emulator, unless opts says otherwise.
 func (h *harness) handler(fn customresource.Func, opts customresource.Options) *customresource.Handler {
 	opts.Logger = slog.New(slog.NewJSONHandler(h.logs, nil))
 	opts.LogStreamName = logStream
+	if opts.ResponseHosts == nil {
+		opts.ResponseHosts = hostsOf(h.emu.URL())
+	}
+	if opts.StackAccounts == nil {
+		opts.StackAccounts = []string{"222222222222"}
+	}
+	opts.Metrics = h.metrics
 	return customresource.NewHandler(fn, opts)
+}
+
+// hostsOf allows the hosts (with their ports) of urls.
+func hostsOf(urls ...string) []customresource.HostPattern {
+	var list []string
+	for _, u := range urls {
+		list = append(list, strings.TrimPrefix(u, "http://"))
+	}
+	hosts, err := customresource.ParseResponseHosts(strings.Join(list, ","))
+	if err != nil {
+		panic(err)
+	}
+	return hosts
 }
 
 // response returns the only response uploaded for the event, failing the
@@ -230,6 +253,68 @@ func TestHandlerTimeoutAnswersBeforeDeadline(t *testing.T) {
 	}
 }
 
+// TestHandlerTimeoutReason: when the work's deadline passes, the function's
+// own error says what it was doing, if it returns promptly; a function that
+// does not return in time is answered with the deadline alone, still before
+// the invocation's deadline.
+func TestHandlerTimeoutReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// after runs once the work's context has ended.
+		after      func(invocation context.Context) error
+		wantReason []string
+	}{
+		{
+			name: "returns its own error",
+			after: func(context.Context) error {
+				return errors.New("attaching policy p-bk000009 to 111111111111: gave up after 5 attempts at the deadline; last error ConcurrentModificationException")
+			},
+			wantReason: []string{"the work did not finish before the Lambda deadline: attaching policy p-bk000009 to 111111111111: gave up after 5 attempts at the deadline; last error ConcurrentModificationException; changes may be partially applied"},
+		},
+		{
+			name: "does not return",
+			after: func(invocation context.Context) error {
+				<-invocation.Done()
+				return errors.New("too late to be reported")
+			},
+			wantReason: []string{"did not finish before the Lambda deadline: work deadline reached", "partially applied"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
+			deadline := time.Now().Add(900 * time.Millisecond)
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			fn := func(work context.Context, ev cfn.Event) (customresource.Result, error) {
+				<-work.Done()
+				return customresource.Result{}, tt.after(ctx)
+			}
+			if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			got, upload := h.response(t)
+			if got.Status != cfn.StatusFailed {
+				t.Errorf("got %s, want FAILED", got.Status)
+			}
+			for _, want := range tt.wantReason {
+				if !strings.Contains(got.Reason, want) {
+					t.Errorf("Reason %q\ndoes not contain %q", got.Reason, want)
+				}
+			}
+			if strings.Contains(got.Reason, "too late") {
+				t.Errorf("Reason %q holds an error the function returned after the response", got.Reason)
+			}
+			if !upload.Received.Before(deadline) {
+				t.Errorf("response arrived %v after the deadline", upload.Received.Sub(deadline))
+			}
+		})
+	}
+}
+
 func TestHandlerReasonTruncation(t *testing.T) {
 	t.Parallel()
 	head := "creating Organizations policy daily: "
@@ -304,7 +389,7 @@ func TestHandlerResponseDelivery(t *testing.T) {
 		defer srv.Close()
 		h := newHarness(t)
 		ev := loadEvent(t, "create", srv.URL+"/response")
-		if err := h.handler(ok, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+		if err := h.handler(ok, customresource.Options{ResponseHosts: hostsOf(srv.URL)}).Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
 		if attempts.Load() != 2 || !strings.Contains(body.Load().(string), `"Status":"SUCCESS"`) {
@@ -379,4 +464,36 @@ func logHas(t *testing.T, logs *logcapture.Buffer, msg, key, value string) bool 
 		}
 	}
 	return false
+}
+
+// SuccessResponseSize predicts, before any work, the exact size of the body
+// the Handler PUTs, so that a Func can keep its Data within the limit.
+func TestSuccessResponseSizeIsTheBodySent(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"create", "update", "delete"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			ev := loadEvent(t, name, h.emu.ResponseURL(responseName))
+			result := customresource.Result{
+				PhysicalResourceID: "p-bk000004",
+				Data:               map[string]any{"PolicyTargets": "111111111111,r-a1b2", "Name": `<"daily" & ポリシー>`, "Count": "2"},
+			}
+			want, err := customresource.SuccessResponseSize(ev, result)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn := func(context.Context, cfn.Event) (customresource.Result, error) { return result, nil }
+			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			got, upload := h.response(t)
+			if got.Status != cfn.StatusSuccess {
+				t.Fatalf("got %s: %s", got.Status, got.Reason)
+			}
+			if len(upload.Body) != want {
+				t.Errorf("SuccessResponseSize = %d, the body sent is %d bytes", want, len(upload.Body))
+			}
+		})
+	}
 }

@@ -47,3 +47,29 @@ func BenchmarkCreateDelete(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkThousandAttachments measures what the function and the emulator
+// add to each AttachPolicy of a Create with 1,000 account targets, with no
+// injected latency: the "ms/attach" metric is the Create's wall time per
+// call. The function's timeout must cover 1,000 times the real API's
+// latency plus this (README, "Many targets").
+func BenchmarkThousandAttachments(b *testing.B) {
+	org, accounts := orgWithAccounts(1000)
+	e := newEnv(b, envOptions{emu: awsemu.Options{Organization: &org, PageSize: 20}, deadline: 10 * time.Minute})
+	p := props(b, map[string]any{"PolicyTargets": anyList(accounts)})
+	// Warm the role credentials, as a warm Lambda has them.
+	warm := props(b, map[string]any{"PolicyTargets": nil})
+	mustSucceed(b, e.do(b, request{typ: cfn.RequestDelete, physicalID: e.create(b, warm).PhysicalResourceID, props: warm}))
+	var creating time.Duration
+	calls := 0
+	for b.Loop() {
+		e.emu.ResetCalls()
+		start := time.Now()
+		id := e.create(b, p).PhysicalResourceID
+		creating += time.Since(start)
+		calls += e.emu.CountCalls("organizations", "")
+		mustSucceed(b, e.do(b, request{typ: cfn.RequestDelete, physicalID: id, props: p}))
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "org-calls/create")
+	b.ReportMetric(float64(creating)/float64(time.Millisecond)/float64(calls), "ms/attach")
+}

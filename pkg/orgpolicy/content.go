@@ -70,18 +70,18 @@ func renderDocument(text string, p Properties) (string, error) {
 		RegionsOperator: p.RegionsOperator,
 	})
 	if err != nil {
-		return "", fmt.Errorf("PolicyContent: %w", err)
+		return "", contentError{fmt.Errorf("PolicyContent: %w", err)}
 	}
 	if p.PolicyType == "BACKUP_POLICY" {
 		if err := backuppolicy.Validate(root); err != nil {
-			return "", fmt.Errorf("PolicyContent: %w", err)
+			return "", contentError{fmt.Errorf("PolicyContent: %w", err)}
 		}
 	} else if root.Kind != backuppolicy.Object {
-		return "", fmt.Errorf("PolicyContent: a policy document must be a JSON object, not a %s", root.Kind)
+		return "", contentError{fmt.Errorf("PolicyContent: a policy document must be a JSON object, not a %s", root.Kind)}
 	}
 	minified := root.Minify()
 	if err := backuppolicy.CheckSize(minified, p.PolicyType); err != nil {
-		return "", fmt.Errorf("PolicyContent: %w", err)
+		return "", contentError{fmt.Errorf("PolicyContent: %w", err)}
 	}
 	return string(minified), nil
 }

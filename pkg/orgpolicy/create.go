@@ -25,7 +25,7 @@ func (r *Resource) create(ctx context.Context, ev cfn.Event) (customresource.Res
 	if err != nil {
 		return customresource.Result{}, err
 	}
-	id, arn, err := createPolicy(ctx, org, d, ownerOf(ev))
+	id, arn, _, err := createPolicy(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
 	if err != nil {
 		return customresource.Result{PhysicalResourceID: id}, err
 	}
@@ -33,14 +33,18 @@ func (r *Resource) create(ctx context.Context, ev cfn.Event) (customresource.Res
 }
 
 // createPolicy creates the policy with its tags and attaches it to every
-// target: one CreatePolicy and one AttachPolicy per target. A policy of the
-// same type and name that this resource owns (a retried Create whose first
-// attempt got as far as CreatePolicy) is adopted and converged instead.
+// target: one CreatePolicy and one AttachPolicy per target. When the name
+// is taken (DuplicatePolicyException), the existing policy of that type and
+// name is adopted and converged instead if its ownership tags name this
+// resource (a retried Create whose first attempt got as far as
+// CreatePolicy), or, with adoptUnowned, if it has no ownership tags at all
+// (a policy of the earlier solution, AdoptExistingPolicy). created is true
+// only when this call's CreatePolicy made the policy.
 //
-// Once the policy exists its ID is returned even with an error, and
-// reported to the custom-resource handler, so that a FAILED response still
-// names it and CloudFormation's rollback deletes it.
-func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner) (id, arn string, err error) {
+// Once a policy this resource owns exists, its ID is returned even with an
+// error, and reported to the custom-resource handler, so that a FAILED
+// response still names it and CloudFormation's rollback deletes it.
+func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, created bool, err error) {
 	log := customresource.Logger(ctx)
 	out, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{
 		Name:        aws.String(d.Name),
@@ -50,25 +54,27 @@ func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Ow
 		Tags:        orgTags(d.Tags),
 	})
 	if isA[*types.DuplicatePolicyException](err) {
-		return adoptPolicy(ctx, org, d, owner)
+		id, arn, err = adoptPolicy(ctx, org, d, owner, adoptUnowned)
+		return id, arn, false, err
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("creating Organizations policy %q: %w", d.Name, short(err))
+		return "", "", false, fmt.Errorf("creating Organizations policy %q: %w", d.Name, short(err))
 	}
 	id, arn = aws.ToString(out.Policy.PolicySummary.Id), aws.ToString(out.Policy.PolicySummary.Arn)
 	customresource.SetPhysicalResourceID(ctx, id)
 	log.Info("created policy", slog.String("policyId", id), slog.String("policyName", d.Name))
 	for _, t := range d.Targets {
 		if err := attach(ctx, org, id, t); err != nil {
-			return id, arn, err
+			return id, arn, true, err
 		}
 	}
-	return id, arn, nil
+	return id, arn, true, nil
 }
 
-// adoptPolicy takes over an existing policy of the desired type and name if
-// its ownership tags name this resource, and converges it.
-func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner) (id, arn string, err error) {
+// adoptPolicy takes over the existing policy of the desired type and name
+// when its ownership tags name this resource, or when it has none and
+// adoptUnowned is set, and converges it.
+func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, err error) {
 	summary, err := findPolicyByName(ctx, org, d.Type, d.Name)
 	if errors.Is(err, errNotFound) {
 		return "", "", fmt.Errorf("creating Organizations policy %q: a policy with this name already exists but is not a %s policy; use another PolicyName", d.Name, d.Type)
@@ -81,7 +87,13 @@ func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Own
 	if err != nil {
 		return "", "", fmt.Errorf("adopting Organizations policy (%s): %w", id, err)
 	}
-	if o, _ := ownership(actual.Tags); o != owner {
+	switch o, known := ownership(actual.Tags); {
+	case known && o == owner:
+	case !known && adoptUnowned:
+		return adoptUnownedPolicy(ctx, org, d, owner, actual)
+	case !known:
+		return "", "", fmt.Errorf("creating Organizations policy %q: policy %s already has this name and is not managed by this resource (it has no ownership tags); to take it over, as when moving from the earlier solution, set AdoptExistingPolicy: \"true\"", d.Name, id)
+	default:
 		return "", "", fmt.Errorf("creating Organizations policy %q: policy %s already has this name and is not managed by this resource (its ownership tags say: %s); choose another PolicyName or remove that policy", d.Name, id, describeOwner(actual.Tags))
 	}
 	customresource.SetPhysicalResourceID(ctx, id)
@@ -90,6 +102,28 @@ func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Own
 		return id, actual.ARN, err
 	}
 	return id, actual.ARN, nil
+}
+
+// adoptUnownedPolicy converges a policy that has no ownership tags and
+// then, last, tags it with them. Until that last step the policy is not
+// this resource's: a failure leaves it untagged and unreported, so
+// CloudFormation's rollback does not delete what may be the organization's
+// live backup policy, and a retry adopts it again.
+func adoptUnownedPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, actual Actual) (id, arn string, err error) {
+	customresource.Logger(ctx).Info("adopting existing policy without ownership tags (AdoptExistingPolicy)", slog.String("policyId", actual.ID))
+	userTags := d
+	userTags.Tags = maps.Clone(d.Tags)
+	for k := range owner.Tags() {
+		delete(userTags.Tags, k)
+	}
+	if err := apply(ctx, org, actual, NewPlan(userTags, actual)); err != nil {
+		return "", "", fmt.Errorf("adopting Organizations policy (%s): %w; it is not adopted (no ownership tags), and the changes before the error remain", actual.ID, err)
+	}
+	if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(actual.ID), Tags: orgTags(owner.Tags())}); err != nil {
+		return "", "", fmt.Errorf("adopting Organizations policy (%s): tagging it with its ownership tags: %w; it now matches the properties but is not adopted", actual.ID, short(err))
+	}
+	customresource.SetPhysicalResourceID(ctx, actual.ID)
+	return actual.ID, actual.ARN, nil
 }
 
 func describeOwner(tags map[string]string) string {

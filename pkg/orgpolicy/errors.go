@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // awsError keeps an SDK error for errors.As while its text is the part a
@@ -20,13 +22,20 @@ func (e *awsError) Error() string { return e.msg }
 func (e *awsError) Unwrap() error { return e.err }
 
 // Only the SDK's own part of the text is replaced; context that callers
-// wrapped around it ("assuming role X: ...") stays.
+// wrapped around it ("assuming role X: ...") stays. A call whose retries
+// the deadline ended is named by its attempts and last AWS error.
 func short(err error) error {
+	var msg string
 	var ae smithy.APIError
-	if !errors.As(err, &ae) {
+	var attempts *awsclient.AttemptsError
+	switch {
+	case errors.As(err, &attempts):
+		msg = attempts.Error()
+	case errors.As(err, &ae):
+		msg = apiText(err, ae)
+	default:
 		return err
 	}
-	msg := apiText(err, ae)
 	full := err.Error()
 	var op *smithy.OperationError
 	if errors.As(err, &op) {

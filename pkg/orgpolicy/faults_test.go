@@ -3,6 +3,8 @@ package orgpolicy_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +193,30 @@ func TestLatencyBeyondDeadline(t *testing.T) {
 	mustSucceed(t, e.do(t, request{typ: cfn.RequestDelete, physicalID: resp.PhysicalResourceID, props: p}))
 	if n := len(e.emu.Policies()); n != 0 {
 		t.Errorf("%d policies left", n)
+	}
+}
+
+// TestDeadlineEndingRetriesNamesTheCause: AttachPolicy meets
+// ConcurrentModificationException on every attempt until the work deadline;
+// the Reason names the operation, the target, the attempts and the error.
+func TestDeadlineEndingRetriesNamesTheCause(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{deadline: 1500 * time.Millisecond, maxAttempts: 1000, maxBackoff: 100 * time.Millisecond})
+	e.emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "AttachPolicy", Kind: awsemu.FaultConcurrentModification})
+	resp := e.do(t, request{typ: cfn.RequestCreate, props: props(t, nil)})
+	if !orgpolicyID(resp.PhysicalResourceID) {
+		t.Fatalf("FAILED Create answered %q instead of the policy it created", resp.PhysicalResourceID)
+	}
+	sent := e.emu.CountCalls("organizations", "AttachPolicy")
+	t.Logf("Reason: %s", resp.Reason)
+	m := regexp.MustCompile(`attaching Organizations policy \((p-\w+)\) to target 555555555555: gave up after (\d+) attempts at the deadline; last error ConcurrentModificationException`).FindStringSubmatch(resp.Reason)
+	if m == nil {
+		t.Fatalf("Reason %q does not name the operation, target, attempts and last error", resp.Reason)
+	}
+	mustFail(t, resp, "did not finish before the Lambda deadline", "partially applied")
+	// One request can be cut in flight before the emulator logs it.
+	if n, _ := strconv.Atoi(m[2]); m[1] != resp.PhysicalResourceID || sent < 2 || n < sent || n > sent+1 {
+		t.Errorf("Reason names %s after %s attempts; the policy is %s and the emulator answered %d attempts", m[1], m[2], resp.PhysicalResourceID, sent)
 	}
 }
 

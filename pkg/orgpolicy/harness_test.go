@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -53,6 +54,10 @@ type envOptions struct {
 	// ownCredentials skips the OrgManagementAccount default.
 	ownCredentials bool
 	deadline       time.Duration
+	// maxAttempts and maxBackoff override the retry policy (default: the
+	// function's attempts, 5ms back-off).
+	maxAttempts int
+	maxBackoff  time.Duration
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -66,8 +71,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.emu.AddRole(awsemu.Role{ARN: adminRole, Trusted: []string{managerRole}})
 	creds := e.emu.CredentialsFor("arn:aws:sts::222222222222:assumed-role/backup-org-policy-manager/backup-org-policy-manager")
+	if o.maxBackoff == 0 {
+		o.maxBackoff = 5 * time.Millisecond
+	}
 	cfg, err := awsclient.Load(context.Background(), awsclient.Options{
-		MaxBackoff:    5 * time.Millisecond,
+		MaxAttempts:   o.maxAttempts,
+		MaxBackoff:    o.maxBackoff,
 		Tracing:       true,
 		ConfigOptions: e.emu.ConfigOptions(creds),
 	})
@@ -80,7 +89,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.resource = orgpolicy.NewResource(cfg, "backup-org-policy-manager", defaults)
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
-	e.handler = customresource.NewHandler(e.resource.Handle, customresource.Options{Logger: logger, LogStreamName: "test-stream"})
+	hosts, err := customresource.ParseResponseHosts(strings.TrimPrefix(e.emu.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.handler = customresource.NewHandler(e.resource.Handle, customresource.Options{
+		Logger: logger, LogStreamName: "test-stream",
+		ResponseHosts: hosts, StackAccounts: []string{"222222222222"}, Metrics: io.Discard,
+	})
 	return e
 }
 

@@ -42,6 +42,10 @@ type Desired struct {
 	Targets []string
 	// Tags are the user's tags and the ownership tags.
 	Tags map[string]string
+	// TargetsAttribute says whether the response lists the targets
+	// (PolicyTargets), decided before any write: only while the response
+	// fits CloudFormation's limit.
+	TargetsAttribute bool
 }
 
 // Actual is a policy as Organizations has it.

@@ -45,6 +45,9 @@ type Properties struct {
 	ExternalID           string
 	// Tags are the user's tags for the policy.
 	Tags map[string]string
+	// AdoptExistingPolicy takes over a policy of the same name and type
+	// that has no ownership tags (one made by the earlier solution).
+	AdoptExistingPolicy bool
 }
 
 // Content is where the policy document comes from: inline text, or an S3
@@ -91,12 +94,17 @@ var (
 func IsPolicyID(id string) bool { return policyIDPattern.MatchString(id) }
 
 // knownProperties are the properties the resource reads, plus those
-// CloudFormation adds itself.
+// CloudFormation adds itself (cloudFormationProperties). UpdateToken is read
+// only to be ignored: changing it is how a template forces an Update.
 var knownProperties = []string{
 	"PolicyName", "PolicyDescription", "PolicyType", "PolicyContent", "Variables",
 	"PolicyRegions", "PolicyRegionsOperator", "PolicyTargets", "OrgManagementAccount",
-	"OrgAdminRoleName", "ExternalId", "Tags", "ServiceToken", "ServiceTimeout",
+	"OrgAdminRoleName", "ExternalId", "Tags", "UpdateToken", "AdoptExistingPolicy", "ServiceToken", "ServiceTimeout",
 }
+
+// cloudFormationProperties belong to CloudFormation, not to the resource;
+// they are accepted but not offered in the list of allowed properties.
+var cloudFormationProperties = []string{"ServiceToken", "ServiceTimeout"}
 
 // maxUserTags leaves room for the two ownership tags within the 50 tags a
 // policy can have.
@@ -177,11 +185,7 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 	d := &decoder{props: props}
 	var p Properties
 
-	for _, k := range slices.Sorted(maps.Keys(props)) {
-		if !slices.Contains(knownProperties, k) {
-			d.fail("%s: unknown property; allowed: %s", k, strings.Join(knownProperties[:12], ", "))
-		}
-	}
+	d.unknownProperties()
 
 	p.PolicyName = d.scalar("PolicyName")
 	switch n := utf8.RuneCountInString(p.PolicyName); {
@@ -242,11 +246,96 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 
 	d.access(&p, defaults)
 	p.Tags = d.tags()
+	switch v := d.scalar("AdoptExistingPolicy"); v {
+	case "true", "false", "":
+		p.AdoptExistingPolicy = v == "true"
+	default:
+		d.fail("AdoptExistingPolicy: %q; allowed: \"true\", \"false\"", v)
+	}
 
 	if len(d.problems) > 0 {
 		return Properties{}, &PropertyError{Problems: d.problems}
 	}
 	return p, nil
+}
+
+// unknownProperties rejects every property the resource does not read (a
+// misspelt PolicyTarget would otherwise silently attach nothing), naming
+// the known property it most likely means.
+func (d *decoder) unknownProperties() {
+	var allowed []string
+	for _, k := range knownProperties {
+		if !slices.Contains(cloudFormationProperties, k) {
+			allowed = append(allowed, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.props)) {
+		if slices.Contains(knownProperties, k) {
+			continue
+		}
+		if s := closestProperty(k); s != "" {
+			d.fail("%s: unknown property; did you mean %s? allowed: %s", k, s, strings.Join(allowed, ", "))
+		} else {
+			d.fail("%s: unknown property; allowed: %s", k, strings.Join(allowed, ", "))
+		}
+	}
+	if _, ok := d.props["UpdateToken"]; ok {
+		d.scalar("UpdateToken") // any string; only its type is checked
+	}
+}
+
+// closestProperty returns the known property name meant by an unknown one,
+// or "": the same name in other case first, then the nearest by edit
+// distance (ignoring case) within a third of the name's length (at least
+// 1, at most 3 edits), then a known name the unknown one ends (Targets
+// for PolicyTargets: the earlier solution's names all start with Policy).
+func closestProperty(name string) string {
+	lower := strings.ToLower(name)
+	for _, k := range knownProperties {
+		if strings.ToLower(k) == lower {
+			return k
+		}
+	}
+	n := utf8.RuneCountInString(name)
+	best, bestDist := "", max(1, min(3, n/3))+1
+	for _, k := range knownProperties {
+		if dist := editDistance(lower, strings.ToLower(k)); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if n >= 4 {
+		for _, k := range knownProperties {
+			if strings.HasSuffix(strings.ToLower(k), lower) {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 // access reads where the policy lives: the management account, the role
@@ -298,12 +387,17 @@ func (d *decoder) content() Content {
 		}
 		// An inline document (a YAML map in the template). CloudFormation
 		// hands it over as an object whose key order is lost; the content
-		// is written with sorted keys.
-		b, err := json.Marshal(x)
-		if err != nil {
+		// is written with sorted keys, and without json.Marshal's HTML
+		// escaping: Variables are replaced in this text, and a
+		// <central_vault_arn> placeholder written as \u003c…\u003e would
+		// silently stay in the policy.
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
 			d.fail("PolicyContent: %v", err)
 		}
-		return Content{Inline: string(b)}
+		return Content{Inline: strings.TrimSuffix(buf.String(), "\n")}
 	}
 	d.fail("PolicyContent: must be a JSON string or an object, not %s", describeJSON(v))
 	return Content{}

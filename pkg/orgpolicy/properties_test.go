@@ -52,6 +52,18 @@ func TestDecodeProperties(t *testing.T) {
 			},
 		},
 		{
+			name: "UpdateToken is accepted and changes nothing; inline objects keep <, > and & for Variables",
+			props: `{"PolicyName":"daily","UpdateToken":"2026-12-02T04:00Z",
+				"PolicyContent":{"plans":{"p":{"rules":{"r":{"copy_actions":{"<central_vault_arn>":{"target_backup_vault_arn":{"@@assign":"<central_vault_arn>"}}},"target_backup_vault_name":{"@@assign":"a&b"}}}}}},
+				"Variables":[{"<central_vault_arn>":"arn:aws:backup:us-east-1:333333333333:backup-vault:central"}]}`,
+			want: Properties{
+				PolicyName: "daily", PolicyType: "BACKUP_POLICY",
+				Content:         Content{Inline: `{"plans":{"p":{"rules":{"r":{"copy_actions":{"<central_vault_arn>":{"target_backup_vault_arn":{"@@assign":"<central_vault_arn>"}}},"target_backup_vault_name":{"@@assign":"a&b"}}}}}}`},
+				Variables:       []backuppolicy.Variable{{Placeholder: "<central_vault_arn>", Value: "arn:aws:backup:us-east-1:333333333333:backup-vault:central"}},
+				RegionsOperator: "@@append", OrgAdminRoleName: DefaultOrgAdminRoleName, Tags: map[string]string{},
+			},
+		},
+		{
 			name:  "variables as JSON text, S3 content",
 			props: `{"PolicyName":"daily","PolicyContent":{"S3":{"PolicyBucket":"b","PolicyKey":"k/p.json","VersionId":"v1"}},"Variables":"{\"$x\":\"y\"}"}`,
 			want: Properties{
@@ -98,6 +110,8 @@ func TestDecodePropertiesErrors(t *testing.T) {
 		"description too long":    {`{"PolicyName":"n","PolicyContent":"{}","PolicyDescription":"` + strings.Repeat("d", 513) + `"}`, "PolicyDescription: 513 characters; at most 512 allowed"},
 		"role name":               {`{"PolicyName":"n","PolicyContent":"{}","OrgAdminRoleName":"bad role"}`, `OrgAdminRoleName: "bad role" is not an IAM role name`},
 		"external id":             {`{"PolicyName":"n","PolicyContent":"{}","ExternalId":"x"}`, "ExternalId: must be 2 to 1224 characters"},
+		"update token an object":  {`{"PolicyName":"n","PolicyContent":"{}","UpdateToken":{"a":1}}`, "UpdateToken: must be a string, not an object"},
+		"unknown property":        {`{"PolicyName":"n","PolicyContent":"{}","PolicyTarget":"r-a1b2"}`, "PolicyTarget: unknown property; did you mean PolicyTargets? allowed: PolicyName, PolicyDescription, PolicyType, PolicyContent, Variables,"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -109,6 +123,43 @@ func TestDecodePropertiesErrors(t *testing.T) {
 			_, err := DecodeProperties(m, Defaults{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownPropertySuggestion(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"PolicyTarget":        "PolicyTargets",        // one edit
+		"PolicyTragets":       "PolicyTargets",        // a transposition is two
+		"policytargets":       "PolicyTargets",        // case first
+		"ExternalID":          "ExternalId",           // case, not the one-edit neighbour
+		"OrgManagmentAccount": "OrgManagementAccount", //
+		"Targets":             "PolicyTargets",        // the earlier solution's Policy prefix left out
+		"Name":                "PolicyName",           //
+		"Tag":                 "Tags",                 //
+		"ServiceTimout":       "ServiceTimeout",       // CloudFormation's own names too
+		"UpdateTokens":        "UpdateToken",          //
+		"Colour":              "",                     // nothing close
+		"Ta":                  "",                     // too short to guess
+		"PolicyStuff":         "",                     // four edits from PolicyType
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := DecodeProperties(map[string]any{"PolicyName": "n", "PolicyContent": "{}", name: "x"}, Defaults{})
+			if err == nil {
+				t.Fatalf("%s accepted", name)
+			}
+			hint := ""
+			if _, after, ok := strings.Cut(err.Error(), name+": unknown property; did you mean "); ok {
+				hint, _, _ = strings.Cut(after, "?")
+			} else if !strings.Contains(err.Error(), name+": unknown property; allowed: PolicyName,") {
+				t.Fatalf("error = %v", err)
+			}
+			if hint != want {
+				t.Errorf("suggestion %q, want %q (error: %v)", hint, want, err)
 			}
 		})
 	}
@@ -150,4 +201,16 @@ func FuzzDecodeProperties(f *testing.F) {
 			t.Fatalf("accepted properties without a name or content: %+v", p)
 		}
 	})
+}
+
+func TestAllowedPropertiesLeaveOutCloudFormationsOwn(t *testing.T) {
+	t.Parallel()
+	_, err := DecodeProperties(map[string]any{"PolicyName": "n", "PolicyContent": "{}", "Colour": "x", "ServiceToken": "arn:aws:lambda:us-east-1:222222222222:function:f", "ServiceTimeout": "960"}, Defaults{})
+	if err == nil {
+		t.Fatal("Colour accepted")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "UpdateToken") || strings.Contains(msg, "ServiceToken") || strings.Contains(msg, "ServiceTimeout") {
+		t.Errorf("error = %v; want the resource's properties offered, CloudFormation's accepted but not offered", err)
+	}
 }

@@ -2,15 +2,21 @@ package orgpolicy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 
@@ -37,15 +43,52 @@ func NewResource(cfg aws.Config, sessionName string, defaults Defaults) *Resourc
 
 // Handle serves one request; it is a customresource.Func.
 func (r *Resource) Handle(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+	var res customresource.Result
+	var err error
 	switch ev.RequestType {
 	case cfn.RequestCreate:
-		return r.create(ctx, ev)
+		res, err = r.create(ctx, ev)
 	case cfn.RequestUpdate:
-		return r.update(ctx, ev)
+		res, err = r.update(ctx, ev)
 	case cfn.RequestDelete:
-		return customresource.Result{}, r.delete(ctx, ev)
+		err = r.delete(ctx, ev)
+	default:
+		err = fmt.Errorf("RequestType %q: expected Create, Update or Delete", ev.RequestType)
 	}
-	return customresource.Result{}, fmt.Errorf("RequestType %q: expected Create, Update or Delete", ev.RequestType)
+	return res, r.explainDenied(err, ev)
+}
+
+// deniedAction finds the action in IAM's access-denied message: "User: …
+// is not authorized to perform: organizations:TagResource on resource: …"
+// (IAM User Guide, "Troubleshooting access denied error messages"). It can
+// differ from the operation called: CreatePolicy with tags also needs
+// organizations:TagResource.
+var deniedAction = regexp.MustCompile(`not authorized to perform: ([\w-]+:\w+)`)
+
+// explainDenied adds to an Organizations AccessDeniedException which action
+// is missing and which role lacks it, the fix the reader of a FAILED event
+// needs (a role made for the earlier solution lacks the tag actions).
+func (r *Resource) explainDenied(err error, ev cfn.Event) error {
+	var denied *types.AccessDeniedException
+	if !errors.As(err, &denied) {
+		return err
+	}
+	action := ""
+	if m := deniedAction.FindStringSubmatch(denied.ErrorMessage()); m != nil {
+		action = m[1]
+	} else if op := (*smithy.OperationError)(nil); errors.As(err, &op) {
+		action = "organizations:" + op.OperationName
+	}
+	who := "the function's own role"
+	if p, perr := decodeAccess(ev.ResourceProperties, r.Defaults); perr == nil {
+		if a := access(p, ev.StackID); a.RoleARN != "" {
+			who = "the role " + a.RoleARN
+		}
+	}
+	if action == "" {
+		return fmt.Errorf("%w; %s is not allowed this call", err, who)
+	}
+	return fmt.Errorf("%w; %s is not allowed %s: add it to that role's permissions policy", err, who, action)
 }
 
 func ownerOf(ev cfn.Event) Owner {
@@ -71,10 +114,14 @@ func (r *Resource) desired(ctx context.Context, ev cfn.Event) (Properties, Desir
 	maps.Copy(tags, ownerOf(ev).Tags())
 	targets := slices.Clone(p.Targets)
 	slices.Sort(targets)
-	return p, Desired{
+	d := Desired{
 		Name: p.PolicyName, Description: p.PolicyDescription, Type: p.PolicyType,
 		Content: content, Targets: targets, Tags: tags,
-	}, nil
+	}
+	if d.TargetsAttribute, err = targetsFit(ev, d); err != nil {
+		return Properties{}, Desired{}, err
+	}
+	return p, d, nil
 }
 
 func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (OrganizationsAPI, error) {
@@ -91,15 +138,51 @@ func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (Org
 
 // result is the response for a policy in its desired state.
 func result(id, arn string, d Desired) customresource.Result {
-	return customresource.Result{
-		PhysicalResourceID: id,
-		Data: map[string]any{
-			"PolicyId":      id,
-			"PolicyArn":     arn,
-			"PolicyName":    d.Name,
-			"PolicyType":    d.Type,
-			"PolicyTargets": strings.Join(d.Targets, ","),
-			"ContentSha256": sha256Hex(d.Content),
-		},
+	targets := strings.Join(d.Targets, ",")
+	data := map[string]any{
+		"PolicyId":            id,
+		"PolicyArn":           arn,
+		"PolicyName":          d.Name,
+		"PolicyType":          d.Type,
+		"PolicyTargetCount":   strconv.Itoa(len(d.Targets)),
+		"PolicyTargetsSha256": sha256Hex(targets),
+		"ContentSha256":       sha256Hex(d.Content),
 	}
+	if d.TargetsAttribute {
+		data["PolicyTargets"] = targets
+	}
+	return customresource.Result{PhysicalResourceID: id, Data: data}
+}
+
+// longestPolicyID is as long as a policy ID can be (Organizations API
+// reference, Policy: Id matches ^p-[0-9a-zA-Z_]{8,128}$).
+var longestPolicyID = "p-" + strings.Repeat("x", 128)
+
+// longestPolicyARN is as long as the ARN of a policy of type typ can be in
+// the stack's partition: arn:<partition>:organizations::<account>:policy/
+// o-<organization>/<type>/p-<id> (Service Authorization Reference, AWS
+// Organizations resource types), organization IDs ^o-[a-z0-9]{10,32}$.
+func longestPolicyARN(stackID, typ string) string {
+	partition := "aws-us-gov" // the longest of the commercial and GovCloud partitions
+	if a, err := arn.Parse(stackID); err == nil {
+		partition = a.Partition
+	}
+	return "arn:" + partition + ":organizations::000000000000:policy/o-" + strings.Repeat("x", 32) +
+		"/" + strings.ToLower(typ) + "/" + longestPolicyID
+}
+
+// targetsFit tells whether the SUCCESS response can carry PolicyTargets
+// within CloudFormation's 4,096 bytes. It is decided from the event before
+// any write, with the longest policy ID and ARN Organizations can assign
+// (neither is known before CreatePolicy): a response found too large only
+// after the work would turn a finished change into FAILED, and its rollback.
+// Without PolicyTargets the response always fits: every other attribute is
+// bounded (a name of at most 128 characters, two hashes, the ID and ARN).
+func targetsFit(ev cfn.Event, d Desired) (bool, error) {
+	d.TargetsAttribute = true
+	n, err := customresource.SuccessResponseSize(ev, result(longestPolicyID, longestPolicyARN(ev.StackID, d.Type), d))
+	if err != nil {
+		return false, err
+	}
+	return n <= customresource.MaxResponseBytes, nil
 }

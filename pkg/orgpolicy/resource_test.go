@@ -35,13 +35,16 @@ func TestCreate(t *testing.T) {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 	sum := sha256.Sum256([]byte(wantContent))
+	targetsSum := sha256.Sum256([]byte("555555555555,ou-a1b2-prod0001,r-a1b2"))
 	wantData := map[string]any{
-		"PolicyId":      p.ID,
-		"PolicyArn":     p.ARN,
-		"PolicyName":    "daily",
-		"PolicyType":    "BACKUP_POLICY",
-		"PolicyTargets": "555555555555,ou-a1b2-prod0001,r-a1b2",
-		"ContentSha256": hex.EncodeToString(sum[:]),
+		"PolicyId":            p.ID,
+		"PolicyArn":           p.ARN,
+		"PolicyName":          "daily",
+		"PolicyType":          "BACKUP_POLICY",
+		"PolicyTargets":       "555555555555,ou-a1b2-prod0001,r-a1b2",
+		"PolicyTargetCount":   "3",
+		"PolicyTargetsSha256": hex.EncodeToString(targetsSum[:]),
+		"ContentSha256":       hex.EncodeToString(sum[:]),
 	}
 	if diff := cmp.Diff(wantData, resp.Data); diff != "" {
 		t.Errorf("Data (-want +got):\n%s", diff)
@@ -274,6 +277,128 @@ func TestUpdateReplacement(t *testing.T) {
 		if strings.Contains(resp.Reason, "not tracked by CloudFormation") {
 			t.Errorf("Reason claims a leftover policy that was removed: %s", resp.Reason)
 		}
+	})
+}
+
+// TestUpdateChangingAccessWithinTheOrganization: switching between the
+// function's own credentials (delegated administrator) and the management
+// account of the same organization is no replacement; a failing update
+// leaves the live policy as it was.
+func TestUpdateChangingAccessWithinTheOrganization(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		from, to any // OrgManagementAccount; nil: own credentials
+	}{
+		{"own credentials to the management account", nil, awsemu.SampleManagementAccount},
+		{"the management account to own credentials", awsemu.SampleManagementAccount, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			org := awsemu.SampleOrganization()
+			org.DelegatedAdministrators = []string{awsemu.SampleSolutionAccount}
+			e := newEnv(t, envOptions{emu: awsemu.Options{Organization: &org}, ownCredentials: true})
+			old := props(t, map[string]any{"OrgManagementAccount": tt.from})
+			id := e.create(t, old).PhysicalResourceID
+			before := e.policy(t, id)
+
+			oneBadTarget := props(t, map[string]any{
+				"OrgManagementAccount": tt.to,
+				"PolicyTargets":        []any{awsemu.SampleRootID, awsemu.SampleProdOU, awsemu.SampleDevAccount, "999999999999"},
+			})
+			e.emu.ResetCalls()
+			resp := e.do(t, request{typ: cfn.RequestUpdate, physicalID: id, props: oneBadTarget, oldProps: old})
+			mustFail(t, resp, "to target 999999999999", "TargetNotFoundException")
+			if resp.PhysicalResourceID != id {
+				t.Errorf("FAILED update answered %s, want %s", resp.PhysicalResourceID, id)
+			}
+			after, ok := e.emu.Policy(id)
+			if !ok {
+				t.Fatal("the live policy was deleted")
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("live policy changed (-before +after):\n%s", diff)
+			}
+			if n := e.emu.CountCalls("organizations", "CreatePolicy"); n != 0 {
+				t.Errorf("%d CreatePolicy calls: treated as a replacement", n)
+			}
+
+			// The same change with good targets converges in place, with no
+			// call beyond an in-place update's.
+			e.emu.ResetCalls()
+			good := props(t, map[string]any{"OrgManagementAccount": tt.to, "PolicyTargets": []any{awsemu.SampleRootID}})
+			resp = e.do(t, request{typ: cfn.RequestUpdate, physicalID: id, props: good, oldProps: old})
+			mustSucceed(t, resp)
+			if resp.PhysicalResourceID != id {
+				t.Errorf("physical ID changed from %s to %s", id, resp.PhysicalResourceID)
+			}
+			if diff := cmp.Diff(map[string]int{"DetachPolicy": 2}, e.writes()); diff != "" {
+				t.Errorf("write calls (-want +got):\n%s", diff)
+			}
+			for _, c := range e.emu.CallsTo("organizations") {
+				if c.Operation == "DescribeOrganization" {
+					t.Error("DescribeOrganization called; the policy read already shows the organization")
+				}
+			}
+		})
+	}
+}
+
+// TestUpdateToAnotherOrganization: a management account of another
+// organization is a replacement there; a policy adopted in the process is
+// never removed.
+func TestUpdateToAnotherOrganization(t *testing.T) {
+	t.Parallel()
+	const secondAdminRole = "arn:aws:iam::888888888888:role/BackupOrgPolicyManagerOrgAdmin"
+	setup := func(t *testing.T) (*env, string, map[string]any) {
+		e := newEnv(t, envOptions{emu: awsemu.Options{OtherOrganizations: []awsemu.OrgFixture{awsemu.SecondOrganization()}}})
+		e.emu.AddRole(awsemu.Role{ARN: secondAdminRole, Trusted: []string{managerRole}})
+		old := props(t, nil)
+		return e, e.create(t, old).PhysicalResourceID, old
+	}
+	t.Run("replaced there", func(t *testing.T) {
+		t.Parallel()
+		e, oldID, old := setup(t)
+		before := e.policy(t, oldID)
+		moved := props(t, map[string]any{"OrgManagementAccount": awsemu.SecondManagementAccount, "PolicyTargets": []any{awsemu.SecondRootID}})
+		resp := e.do(t, request{typ: cfn.RequestUpdate, physicalID: oldID, props: moved, oldProps: old})
+		mustSucceed(t, resp)
+		p := e.policy(t, resp.PhysicalResourceID)
+		if resp.PhysicalResourceID == oldID || !strings.Contains(p.ARN, ":policy/"+awsemu.SecondOrgID+"/") {
+			t.Errorf("new policy %s (%s) is not in the second organization", p.ID, p.ARN)
+		}
+		if diff := cmp.Diff([]string{awsemu.SecondRootID}, p.Targets); diff != "" {
+			t.Errorf("targets (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(before, e.policy(t, oldID)); diff != "" {
+			t.Errorf("old policy changed before CloudFormation's Delete (-before +after):\n%s", diff)
+		}
+		mustSucceed(t, e.do(t, request{typ: cfn.RequestDelete, physicalID: oldID, props: old}))
+		if _, ok := e.emu.Policy(oldID); ok {
+			t.Error("old policy survived its Delete")
+		}
+	})
+	t.Run("adopted policy kept when the replacement fails", func(t *testing.T) {
+		t.Parallel()
+		e, oldID, old := setup(t)
+		// An earlier attempt of this replacement left a policy there.
+		leftover := e.create(t, props(t, map[string]any{"OrgManagementAccount": awsemu.SecondManagementAccount, "PolicyTargets": []any{awsemu.SecondRootID}})).PhysicalResourceID
+		before := e.policy(t, leftover)
+		moved := props(t, map[string]any{"OrgManagementAccount": awsemu.SecondManagementAccount, "PolicyTargets": []any{awsemu.SecondRootID, "999999999999"}})
+		resp := e.do(t, request{typ: cfn.RequestUpdate, physicalID: oldID, props: moved, oldProps: old})
+		mustFail(t, resp, "to target 999999999999", "policy "+leftover+", which already existed and was adopted, is left in place")
+		if strings.Contains(resp.Reason, "created by this request") {
+			t.Errorf("Reason claims the adopted policy was created: %s", resp.Reason)
+		}
+		after, ok := e.emu.Policy(leftover)
+		if !ok {
+			t.Fatal("the adopted policy was deleted")
+		}
+		if diff := cmp.Diff(before.Targets, after.Targets); diff != "" {
+			t.Errorf("adopted policy's targets (-before +after):\n%s", diff)
+		}
+		e.policy(t, oldID)
 	})
 }
 

@@ -1,0 +1,159 @@
+package customresource
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/smithy-go"
+)
+
+// ErrorKind says why a request did not get a SUCCESS answer. The set is
+// closed, so the metric's dimension values stay few whatever the events
+// hold: every distinct value is a custom metric CloudWatch bills for.
+type ErrorKind string
+
+// The error kinds of the FailedRequests metric.
+const (
+	// KindInvalidInput: the event or its properties are wrong (a
+	// malformed event, or an error marked with ErrInvalidInput).
+	KindInvalidInput ErrorKind = "InvalidInput"
+	// KindStackNotAllowed: the StackId is outside the allowed accounts.
+	KindStackNotAllowed ErrorKind = "StackNotAllowed"
+	// KindRefusedURL: the ResponseURL is not on an allowed host; the
+	// request got no answer at all.
+	KindRefusedURL ErrorKind = "RefusedURL"
+	// KindAccessDenied: AWS refused a call for lack of permission.
+	KindAccessDenied ErrorKind = "AccessDenied"
+	// KindAWSError: any other failed AWS call, including network errors.
+	KindAWSError ErrorKind = "AWSError"
+	// KindTimeout: the work did not finish before the deadline.
+	KindTimeout ErrorKind = "Timeout"
+	// KindPanic: the resource function panicked.
+	KindPanic ErrorKind = "Panic"
+	// KindOther: any other error of the resource function.
+	KindOther ErrorKind = "Other"
+)
+
+// ErrInvalidInput marks errors that are the request's fault: a resource
+// function's error matches it with errors.Is (by wrapping it, or by an Is
+// method) to be counted as InvalidInput.
+var ErrInvalidInput = errors.New("invalid input")
+
+// inputError marks an error as invalid input and keeps its text.
+type inputError struct{ error }
+
+func (e inputError) Unwrap() error        { return e.error }
+func (e inputError) Is(target error) bool { return target == ErrInvalidInput }
+
+func classify(out outcome) ErrorKind {
+	err := out.err
+	var ae smithy.APIError
+	var oe *smithy.OperationError
+	switch {
+	case out.panic != nil:
+		return KindPanic
+	case errors.Is(err, ErrStackNotAllowed):
+		return KindStackNotAllowed
+	case errors.Is(err, ErrTimeout):
+		return KindTimeout
+	case errors.Is(err, ErrInvalidInput):
+		return KindInvalidInput
+	case errors.As(err, &ae):
+		// AccessDenied (STS, S3), AccessDeniedException (Organizations),
+		// AccessDeniedForDependencyException, UnauthorizedOperation (EC2).
+		if c := ae.ErrorCode(); strings.HasPrefix(c, "AccessDenied") || c == "UnauthorizedOperation" {
+			return KindAccessDenied
+		}
+		return KindAWSError
+	case errors.As(err, &oe):
+		return KindAWSError
+	}
+	return KindOther
+}
+
+// requestTypeDimension keeps the dimension to the three request types: the
+// value comes from the event, which anyone who can invoke can write.
+func requestTypeDimension(t cfn.RequestType) string {
+	switch t {
+	case cfn.RequestCreate, cfn.RequestUpdate, cfn.RequestDelete:
+		return string(t)
+	}
+	return "Unknown"
+}
+
+// metricWriter writes one CloudWatch Embedded Metric Format record per
+// request: JSON lines that CloudWatch Logs turns into metrics with no API
+// call (CloudWatch User Guide, "Specification: Embedded metric format").
+// It writes to its own writer, not through the logger, so that a log level
+// can never drop a record; the record's "level" is one Lambda's
+// ApplicationLogLevel filter keeps (lambdalog.MetricLevel).
+type metricWriter struct {
+	mu        sync.Mutex
+	w         io.Writer
+	namespace string
+	function  string
+	level     string
+	now       func() time.Time
+}
+
+// Metric names and dimensions of the records.
+const (
+	MetricRequests       = "Requests"
+	MetricFailedRequests = "FailedRequests"
+)
+
+// write records one request: Requests 1, FailedRequests 1 when kind is set
+// (a FAILED answer or a refused request), else 0. Dimension sets:
+// [FunctionName], which alarms use for every failure of the function
+// without listing the combinations; [FunctionName, RequestType]; and, on
+// failure, [FunctionName, RequestType, ErrorKind]. The FunctionName
+// dimension keeps two stacks' functions in one account apart.
+func (m *metricWriter) write(ev cfn.Event, kind ErrorKind, awsRequestID string) error {
+	dims := [][]string{{"FunctionName"}, {"FunctionName", "RequestType"}}
+	failed := 0
+	rec := map[string]any{
+		"FunctionName": m.function,
+		"RequestType":  requestTypeDimension(ev.RequestType),
+		"level":        m.level,
+	}
+	if kind != "" {
+		failed = 1
+		dims = append(dims, []string{"FunctionName", "RequestType", "ErrorKind"})
+		rec["ErrorKind"] = string(kind)
+	}
+	rec["_aws"] = map[string]any{
+		"Timestamp": m.now().UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{
+			"Namespace":  m.namespace,
+			"Dimensions": dims,
+			"Metrics": []map[string]string{
+				{"Name": MetricRequests, "Unit": "Count"},
+				{"Name": MetricFailedRequests, "Unit": "Count"},
+			},
+		}},
+	}
+	rec[MetricRequests] = 1
+	rec[MetricFailedRequests] = failed
+	// Properties, not dimensions: they match the record to the request's
+	// log lines without creating a metric per request.
+	for k, v := range map[string]string{
+		"requestId": ev.RequestID, "stackId": ev.StackID, "logicalResourceId": ev.LogicalResourceID, "awsRequestId": awsRequestID,
+	} {
+		if v != "" {
+			rec[k] = v
+		}
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err = m.w.Write(append(line, '\n'))
+	return err
+}
