@@ -212,6 +212,15 @@ func checkLambdaBinary(t *testing.T, path string) {
 	if syms, _ := f.Symbols(); len(syms) > 0 {
 		t.Errorf("%s has %d symbols; the build strips them (-ldflags -s -w)", path, len(syms))
 	}
+	// Each bootstrap is about 20 MB. One twice that size has linked a whole
+	// SDK client's method set (see tagreapply.describeInstances): slower
+	// cold starts and deployment packages for no code the function runs.
+	const maxBinaryBytes = 32 << 20
+	if info, err := os.Stat(path); err != nil {
+		t.Error(err)
+	} else if info.Size() > maxBinaryBytes {
+		t.Errorf("%s is %d bytes, over %d: has a whole SDK client been linked in?", path, info.Size(), maxBinaryBytes)
+	}
 }
 
 // splitOverrides splits SAM's parameter_overrides string: Key=Value pairs
