@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"regexp"
 	"slices"
@@ -19,8 +20,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
-
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // Resource serves Custom::BackupOrgPolicy requests.
@@ -89,6 +90,24 @@ func (r *Resource) explainDenied(err error, ev cfn.Event) error {
 		return fmt.Errorf("%w; %s is not allowed this call", err, who)
 	}
 	return fmt.Errorf("%w; %s is not allowed %s: add it to that role's permissions policy", err, who, action)
+}
+
+// leftBehind marks err as having left the policy id behind, when there is
+// one; the handler then reports it (customresource.PartialError).
+func leftBehind(id string, err error) error {
+	if id == "" {
+		return err
+	}
+	return &customresource.PartialError{PhysicalResourceID: id, Err: err}
+}
+
+// logger is the request's logger (the handler's, lambdalog.NewContext);
+// slog.Default outside a request.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := lambdalog.FromContext(ctx); ok {
+		return l
+	}
+	return slog.Default()
 }
 
 func ownerOf(ev cfn.Event) Owner {

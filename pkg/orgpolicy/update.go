@@ -29,7 +29,7 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 	if err != nil {
 		return customresource.Result{}, err
 	}
-	log := customresource.Logger(ctx)
+	log := logger(ctx)
 	org, err := r.connect(ctx, p, ev)
 	if err != nil {
 		return customresource.Result{}, err
@@ -104,7 +104,7 @@ func organizationOf(policyARN string) string {
 // replace creates the new policy of a replacement. If that fails after
 // this request's CreatePolicy made the policy, it is removed again: the
 // FAILED response keeps the old physical ID, so CloudFormation would never
-// delete the new one. A policy that was adopted instead (it already existed)
+// delete the new one (if removing fails, the error names it). A policy that was adopted instead (it already existed)
 // is never removed: it may be the one in use.
 func replace(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (customresource.Result, error) {
 	id, arn, created, err := createPolicy(ctx, org, d, owner, adoptUnowned)
@@ -112,14 +112,12 @@ func replace(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, 
 		return result(id, arn, d), nil
 	}
 	if id != "" && !created {
-		customresource.SetPhysicalResourceID(ctx, "")
 		return customresource.Result{}, fmt.Errorf("%w; policy %s, which already existed and was adopted, is left in place", err, id)
 	}
 	if id != "" {
 		if cleanupErr := deletePolicy(ctx, org, id, owner); cleanupErr != nil {
-			return customresource.Result{}, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr)
+			return customresource.Result{}, leftBehind(id, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr))
 		}
-		customresource.SetPhysicalResourceID(ctx, "")
 		return customresource.Result{}, fmt.Errorf("%w; the new policy %s was removed again", err, id)
 	}
 	return customresource.Result{}, err
