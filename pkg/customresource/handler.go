@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/backup-as-code/orgbackup/pkg/invocation"
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
@@ -123,7 +124,7 @@ type Handler struct {
 // NewHandler returns a Handler running fn.
 func NewHandler(fn Func, opts Options) *Handler {
 	if opts.SafetyMargin <= 0 {
-		opts.SafetyMargin = 10 * time.Second
+		opts.SafetyMargin = invocation.DefaultMargin
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: checkRedirect}
@@ -287,15 +288,16 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 	return err
 }
 
-// workContext ends the work SafetyMargin before the invocation's deadline
-// (at most a third of the time left), and returns that margin.
+// workContext ends the work invocation.Margin before the invocation's
+// deadline (SafetyMargin, at most a third of the time left), and returns
+// that margin.
 func (h *Handler) workContext(ctx context.Context) (context.Context, time.Duration, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		ctx, cancel := context.WithCancel(ctx)
 		return ctx, 0, cancel
 	}
-	margin := min(h.opts.SafetyMargin, time.Until(deadline)/3)
+	margin := invocation.Margin(deadline, h.opts.SafetyMargin)
 	ctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin),
 		fmt.Errorf("work deadline reached %s before the Lambda deadline", margin.Round(time.Millisecond)))
 	return ctx, margin, cancel

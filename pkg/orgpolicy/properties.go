@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/backup-as-code/orgbackup/pkg/awstag"
 	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
 )
 
@@ -505,7 +506,7 @@ func (d *decoder) tags() map[string]string {
 			d.fail("%s: Key must be 1 to 128 characters", where)
 		case utf8.RuneCountInString(s) > 256:
 			d.fail("%s: Value must be at most 256 characters", where)
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+		case awstag.Reserved(k):
 			d.fail("%s: Key %q uses the reserved aws: prefix", where, k)
 		case k == OwnerStackTag || k == OwnerLogicalIDTag:
 			d.fail("%s: Key %q is the ownership tag this resource manages", where, k)

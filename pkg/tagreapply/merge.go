@@ -3,7 +3,8 @@ package tagreapply
 import (
 	"maps"
 	"slices"
-	"strings"
+
+	"github.com/backup-as-code/orgbackup/pkg/awstag"
 )
 
 // MaxTags is the number of user tags a resource can have; aws: tags do not
@@ -58,7 +59,7 @@ func MergeTags(c Config, source, recoveryPoint, existing map[string]string, prov
 
 	used := 0
 	for k := range existing {
-		if !strings.HasPrefix(strings.ToLower(k), "aws:") {
+		if !awstag.Reserved(k) {
 			used++
 		}
 	}
