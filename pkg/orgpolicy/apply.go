@@ -6,7 +6,6 @@ package orgpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -15,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // createPolicy creates the policy with its tags and attaches it to every
@@ -42,7 +43,7 @@ func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Ow
 		return id, arn, false, err
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("creating Organizations policy %q: %w", d.Name, short(err))
+		return "", "", false, fmt.Errorf("creating Organizations policy %q: %w", d.Name, awsclient.Short(err))
 	}
 	id, arn = aws.ToString(out.Policy.PolicySummary.Id), aws.ToString(out.Policy.PolicySummary.Arn)
 	logger(ctx).Info("created policy", slog.String("policyId", id), slog.String("policyName", d.Name))
@@ -59,7 +60,7 @@ func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Ow
 // adoptUnowned is set, and converges it.
 func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, err error) {
 	summary, err := findPolicyByName(ctx, org, d.Type, d.Name)
-	if errors.Is(err, errNotFound) {
+	if awsclient.IsNotFound(err) {
 		return "", "", fmt.Errorf("creating Organizations policy %q: a policy with this name already exists but is not a %s policy; use another PolicyName", d.Name, d.Type)
 	}
 	if err != nil {
@@ -102,7 +103,7 @@ func adoptUnownedPolicy(ctx context.Context, org OrganizationsAPI, d Desired, ow
 		return "", "", fmt.Errorf("adopting Organizations policy (%s): %w; it is not adopted (no ownership tags), and the changes before the error remain", actual.ID, err)
 	}
 	if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(actual.ID), Tags: orgTags(owner.Tags())}); err != nil {
-		return "", "", fmt.Errorf("adopting Organizations policy (%s): tagging it with its ownership tags: %w; it now matches the properties but is not adopted", actual.ID, short(err))
+		return "", "", fmt.Errorf("adopting Organizations policy (%s): tagging it with its ownership tags: %w; it now matches the properties but is not adopted", actual.ID, awsclient.Short(err))
 	}
 	return actual.ID, actual.ARN, nil
 }
@@ -127,7 +128,7 @@ func orgTags(m map[string]string) []types.Tag {
 func attach(ctx context.Context, org OrganizationsAPI, id, target string) error {
 	_, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
 	if err != nil && !isA[*types.DuplicatePolicyAttachmentException](err) {
-		return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w", id, target, short(err))
+		return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w", id, target, awsclient.Short(err))
 	}
 	logger(ctx).Info("attached policy", slog.String("policyId", id), slog.String("target", target))
 	return nil
@@ -137,8 +138,8 @@ func attach(ctx context.Context, org OrganizationsAPI, id, target string) error 
 // policy that no longer exists, is done.
 func detach(ctx context.Context, org OrganizationsAPI, id, target string) error {
 	_, err := org.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
-	if err != nil && !isA[*types.PolicyNotAttachedException](err) && !isNotFound(err) {
-		return fmt.Errorf("detaching Organizations policy (%s) from target %s: %w", id, target, short(err))
+	if err != nil && !isA[*types.PolicyNotAttachedException](err) && !awsclient.IsNotFound(err) {
+		return fmt.Errorf("detaching Organizations policy (%s) from target %s: %w", id, target, awsclient.Short(err))
 	}
 	logger(ctx).Info("detached policy", slog.String("policyId", id), slog.String("target", target))
 	return nil
@@ -153,17 +154,17 @@ func apply(ctx context.Context, org OrganizationsAPI, a Actual, p Plan) error {
 			PolicyId: aws.String(a.ID), Name: p.Name, Description: p.Description, Content: p.Content,
 		})
 		if err != nil {
-			return fmt.Errorf("updating Organizations policy (%s): %w", a.ID, short(err))
+			return fmt.Errorf("updating Organizations policy (%s): %w", a.ID, awsclient.Short(err))
 		}
 	}
 	if len(p.SetTags) > 0 {
 		if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(a.ID), Tags: orgTags(p.SetTags)}); err != nil {
-			return fmt.Errorf("tagging Organizations policy (%s): %w", a.ID, short(err))
+			return fmt.Errorf("tagging Organizations policy (%s): %w", a.ID, awsclient.Short(err))
 		}
 	}
 	if len(p.RemoveTags) > 0 {
 		if _, err := org.UntagResource(ctx, &organizations.UntagResourceInput{ResourceId: aws.String(a.ID), TagKeys: p.RemoveTags}); err != nil {
-			return fmt.Errorf("untagging Organizations policy (%s): %w", a.ID, short(err))
+			return fmt.Errorf("untagging Organizations policy (%s): %w", a.ID, awsclient.Short(err))
 		}
 	}
 	for _, t := range p.Attach {
@@ -189,7 +190,7 @@ const deleteRounds = 3
 func deletePolicy(ctx context.Context, org OrganizationsAPI, id string, owner Owner) error {
 	log := logger(ctx).With(slog.String("policyId", id))
 	tags, err := findTags(ctx, org, id)
-	if errors.Is(err, errNotFound) {
+	if awsclient.IsNotFound(err) {
 		log.Info("policy already deleted")
 		return nil
 	}
@@ -202,7 +203,7 @@ func deletePolicy(ctx context.Context, org OrganizationsAPI, id string, owner Ow
 	}
 	for round := 1; ; round++ {
 		targets, err := findTargets(ctx, org, id)
-		if errors.Is(err, errNotFound) {
+		if awsclient.IsNotFound(err) {
 			return nil
 		}
 		if err != nil {
@@ -218,12 +219,12 @@ func deletePolicy(ctx context.Context, org OrganizationsAPI, id string, owner Ow
 		case err == nil:
 			log.Info("deleted policy")
 			return nil
-		case isNotFound(err):
+		case awsclient.IsNotFound(err):
 			return nil
 		case isA[*types.PolicyInUseException](err) && round < deleteRounds:
 			log.Warn("policy was attached again while being deleted; detaching again")
 		default:
-			return fmt.Errorf("deleting Organizations policy (%s): %w", id, short(err))
+			return fmt.Errorf("deleting Organizations policy (%s): %w", id, awsclient.Short(err))
 		}
 	}
 }

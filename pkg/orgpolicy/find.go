@@ -2,25 +2,27 @@ package orgpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
-// errNotFound is returned by find functions when the policy does not exist.
-var errNotFound = errors.New("policy not found")
+// The find functions answer a policy that does not exist with an
+// *awsclient.NotFoundError (awsclient.IsNotFound), keeping the AWS error.
 
 // findPolicy reads a policy's full state: content, targets and tags.
 func findPolicy(ctx context.Context, org OrganizationsAPI, id string) (Actual, error) {
 	out, err := org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(id)})
-	if isNotFound(err) {
-		return Actual{}, errNotFound
+	if awsclient.IsNotFound(err) {
+		return Actual{}, &awsclient.NotFoundError{Resource: "Organizations policy " + id, Err: err}
 	}
 	if err != nil {
-		return Actual{}, fmt.Errorf("describing Organizations policy (%s): %w", id, short(err))
+		return Actual{}, fmt.Errorf("describing Organizations policy (%s): %w", id, awsclient.Short(err))
 	}
 	s := out.Policy.PolicySummary
 	a := Actual{
@@ -42,11 +44,11 @@ func findTargets(ctx context.Context, org OrganizationsAPI, id string) ([]string
 	pages := organizations.NewListTargetsForPolicyPaginator(org, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(id)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if isNotFound(err) {
-			return nil, errNotFound
+		if awsclient.IsNotFound(err) {
+			return nil, &awsclient.NotFoundError{Resource: "Organizations policy " + id, Err: err}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("listing targets of Organizations policy (%s): %w", id, short(err))
+			return nil, fmt.Errorf("listing targets of Organizations policy (%s): %w", id, awsclient.Short(err))
 		}
 		for _, t := range page.Targets {
 			targets = append(targets, aws.ToString(t.TargetId))
@@ -61,11 +63,11 @@ func findTags(ctx context.Context, org OrganizationsAPI, id string) (map[string]
 	pages := organizations.NewListTagsForResourcePaginator(org, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
-		if isNotFound(err) {
-			return nil, errNotFound
+		if awsclient.IsNotFound(err) {
+			return nil, &awsclient.NotFoundError{Resource: "Organizations policy " + id, Err: err}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("listing tags of Organizations policy (%s): %w", id, short(err))
+			return nil, fmt.Errorf("listing tags of Organizations policy (%s): %w", id, awsclient.Short(err))
 		}
 		for _, t := range page.Tags {
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -81,7 +83,7 @@ func findPolicyByName(ctx context.Context, org OrganizationsAPI, typ, name strin
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return types.PolicySummary{}, fmt.Errorf("listing Organizations policies of type %s: %w", typ, short(err))
+			return types.PolicySummary{}, fmt.Errorf("listing Organizations policies of type %s: %w", typ, awsclient.Short(err))
 		}
 		for _, s := range page.Policies {
 			if aws.ToString(s.Name) == name {
@@ -89,5 +91,5 @@ func findPolicyByName(ctx context.Context, org OrganizationsAPI, typ, name strin
 			}
 		}
 	}
-	return types.PolicySummary{}, errNotFound
+	return types.PolicySummary{}, &awsclient.NotFoundError{Resource: "Organizations policy " + typ + " " + strconv.Quote(name)}
 }

@@ -148,9 +148,9 @@ func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (Org
 	org, err := r.Connector.Organizations(ctx, a)
 	if err != nil {
 		if a.RoleARN != "" {
-			return nil, fmt.Errorf("connecting to the organization through OrgManagementAccount %s: %w", p.OrgManagementAccount, short(err))
+			return nil, fmt.Errorf("connecting to the organization through OrgManagementAccount %s: %w", p.OrgManagementAccount, awsclient.Short(err))
 		}
-		return nil, fmt.Errorf("connecting to the organization: %w", short(err))
+		return nil, fmt.Errorf("connecting to the organization: %w", awsclient.Short(err))
 	}
 	return org, nil
 }

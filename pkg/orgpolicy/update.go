@@ -2,7 +2,6 @@ package orgpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
@@ -41,10 +41,10 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 	moved := r.accessChange(ev, p)
 	actual, err := findPolicy(ctx, org, ev.PhysicalResourceID)
 	switch {
-	case errors.Is(err, errNotFound) && moved != "":
+	case awsclient.IsNotFound(err) && moved != "":
 		log.Info("replacing policy: not found through the new access, so another organization (or deleted)", slog.String("reason", moved), slog.String("oldPolicyId", ev.PhysicalResourceID))
 		return replace(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
-	case errors.Is(err, errNotFound):
+	case awsclient.IsNotFound(err):
 		log.Warn("policy no longer exists; creating it again", slog.String("oldPolicyId", ev.PhysicalResourceID))
 		return replace(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
 	case err != nil:

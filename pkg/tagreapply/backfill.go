@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 	"github.com/backup-as-code/orgbackup/pkg/invocation"
 )
 
@@ -98,7 +99,7 @@ func (r *Reapplier) Backfill(ctx context.Context, req BackfillRequest) (Backfill
 		}
 		page, err := pages.NextPage(run.jobCtx)
 		if err != nil {
-			run.sum.Error = fmt.Sprintf("listing restore jobs: %v", err)
+			run.sum.Error = fmt.Sprintf("listing restore jobs: %v", awsclient.Short(err))
 			r.logger(ctx).Error("backfill stopped", "error", run.sum.Error)
 			return run.stoppedAt(pos), nil
 		}

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // Transient reports whether retrying later might succeed. The SDK has
@@ -20,8 +22,7 @@ func Transient(err error) bool {
 	if err == nil {
 		return false
 	}
-	var nf *notFoundError
-	if errors.As(err, &nf) {
+	if awsclient.IsNotFound(err) {
 		return false
 	}
 	var tf *TagFailure
@@ -41,15 +42,3 @@ func Transient(err error) bool {
 	}
 	return true
 }
-
-func isNotFound(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
-}
-
-// notFoundError is a resource a job needs that does not exist, found out
-// without an AWS error (a restored instance DescribeInstances does not
-// return): permanent.
-type notFoundError struct{ msg string }
-
-func (e *notFoundError) Error() string { return e.msg }

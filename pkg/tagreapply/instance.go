@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // An EC2 instance restore creates the instance and its EBS volumes. AWS
@@ -69,7 +71,7 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describing instances %s: %w", strings.Join(ids, ", "), err)
+			return nil, fmt.Errorf("describing instances %s: %w", strings.Join(ids, ", "), awsclient.Short(err))
 		}
 		for _, res := range page.Reservations {
 			for _, inst := range res.Instances {
@@ -85,7 +87,7 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 	}
 	restored, ok := devices[createdID]
 	if !ok {
-		return nil, &notFoundError{fmt.Sprintf("restored instance %s does not exist", createdID)}
+		return nil, &awsclient.NotFoundError{Resource: "restored instance " + createdID}
 	}
 	ir := &instanceRestore{region: created.Region, account: created.Account, restored: restored}
 	if sourceID != "" {

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	rgta "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	rgtatypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // BackupAPI is the part of AWS Backup the re-applier reads.
@@ -126,7 +128,7 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 	if describe {
 		out, err := r.Backup.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(job.ID)})
 		if err != nil {
-			return o.failure(fmt.Errorf("describing restore job %s: %w", job.ID, err))
+			return o.failure(fmt.Errorf("describing restore job %s: %w", job.ID, awsclient.Short(err)))
 		}
 		job = RestoreJob{
 			ID: job.ID, Status: string(out.Status), ResourceType: aws.ToString(out.ResourceType),
@@ -292,12 +294,12 @@ func (r *Reapplier) recoveryPointTags(ctx context.Context, arn string) (tags map
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		switch {
-		case isNotFound(err):
+		case awsclient.IsNotFound(err):
 			return map[string]string{}, "recovery point no longer exists; its tags are unknown", nil
 		case Transient(err):
-			return nil, "", fmt.Errorf("listing tags of recovery point %s: %w", arn, err)
+			return nil, "", fmt.Errorf("listing tags of recovery point %s: %w", arn, awsclient.Short(err))
 		case err != nil:
-			return map[string]string{}, fmt.Sprintf("tags of recovery point %s cannot be read: %v", arn, err), nil
+			return map[string]string{}, fmt.Sprintf("tags of recovery point %s cannot be read: %v", arn, awsclient.Short(err)), nil
 		}
 		maps.Copy(tags, page.Tags)
 	}
@@ -345,7 +347,7 @@ func (r *Reapplier) currentTags(ctx context.Context, t *tagReads) error {
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), err)
+				return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), awsclient.Short(err))
 			}
 			for _, m := range page.ResourceTagMappingList {
 				tags := map[string]string{}
@@ -402,7 +404,7 @@ func (r *Reapplier) tag(ctx context.Context, writes []resourceTags) error {
 				}
 				out, err := r.Tagging.TagResources(ctx, &rgta.TagResourcesInput{ResourceARNList: arns, Tags: batch})
 				if err != nil {
-					return fmt.Errorf("tagging %s: %w", strings.Join(arns, ", "), err)
+					return fmt.Errorf("tagging %s: %w", strings.Join(arns, ", "), awsclient.Short(err))
 				}
 				for _, arn := range arns {
 					if f, ok := out.FailedResourcesMap[arn]; ok {

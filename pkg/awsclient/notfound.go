@@ -1,0 +1,42 @@
+package awsclient
+
+import (
+	"errors"
+
+	backuptypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+)
+
+// NotFoundError is a resource that does not exist. Err is the AWS error
+// that said so, kept for the reader (as terraform-provider-aws's
+// retry.NotFoundError keeps LastError); nil when the absence showed in an
+// answer instead (a filter or a listing that did not return it).
+type NotFoundError struct {
+	// Resource names what was looked for: "restored instance i-…".
+	Resource string
+	Err      error
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Err == nil {
+		return e.Resource + " does not exist"
+	}
+	return e.Resource + " does not exist: " + Short(e.Err).Error()
+}
+
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// IsNotFound reports whether err says a resource does not exist: a
+// NotFoundError, or the typed not-found exception of a service the
+// functions call. Organizations answers PolicyNotFoundException for a
+// policy, and TargetNotFoundException for a target, and for the tag
+// operations on a missing policy (Organizations API reference,
+// TagResource, ListTagsForResource); AWS Backup answers
+// ResourceNotFoundException (AWS Backup API reference, ListTags).
+func IsNotFound(err error) bool {
+	var nf *NotFoundError
+	var pnf *orgtypes.PolicyNotFoundException
+	var tnf *orgtypes.TargetNotFoundException
+	var rnf *backuptypes.ResourceNotFoundException
+	return errors.As(err, &nf) || errors.As(err, &pnf) || errors.As(err, &tnf) || errors.As(err, &rnf)
+}
