@@ -2,11 +2,10 @@ package orgpolicy
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
@@ -83,11 +82,9 @@ func access(p Properties, stackID string) Access {
 		return Access{}
 	}
 	partition := "aws"
-	if parts := strings.SplitN(stackID, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-		partition = parts[1]
+	if stack, err := arn.Parse(stackID); err == nil && stack.Partition != "" {
+		partition = stack.Partition
 	}
-	return Access{
-		RoleARN:    fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, p.OrgManagementAccount, p.OrgAdminRoleName),
-		ExternalID: p.ExternalID,
-	}
+	role := arn.ARN{Partition: partition, Service: "iam", AccountID: p.OrgManagementAccount, Resource: "role/" + p.OrgAdminRoleName}
+	return Access{RoleARN: role.String(), ExternalID: p.ExternalID}
 }

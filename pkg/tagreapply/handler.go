@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
-type loggerKey struct{}
-
-// logger returns the invocation's logger, which names the Lambda request.
+// logger returns the invocation's logger, which names the Lambda request
+// (lambdalog.NewContext); r.Logger outside Handle.
 func (r *Reapplier) logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+	if l, ok := lambdalog.FromContext(ctx); ok {
 		return l
 	}
 	return r.Logger
@@ -37,7 +38,7 @@ func (r *Reapplier) Handle(ctx context.Context, raw json.RawMessage) (*BackfillS
 			logger.Error("writing metrics", "error", err.Error())
 		}
 	}()
-	ctx = context.WithValue(ctx, loggerKey{}, logger)
+	ctx = lambdalog.NewContext(ctx, logger)
 	req, err := DecodeRequest(raw)
 	if err != nil {
 		logger.Error("unrecognized input", "error", err.Error())

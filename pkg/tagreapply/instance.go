@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -41,14 +42,16 @@ type VolumeOutcome struct {
 // instanceRestore is the block devices of the restored and, while it
 // exists, the source instance.
 type instanceRestore struct {
-	region, account string
+	// restoredARN is the restored instance's; its volumes' ARNs share its
+	// partition, Region and account.
+	restoredARN awsarn.ARN
 	// restored and source map device names to volume IDs; source is nil
 	// when the source instance was not read or no longer exists.
 	restored, source map[string]string
 	unmatchedCount   int
 }
 
-func isInstance(a ARN) bool {
+func isInstance(a awsarn.ARN) bool {
 	return a.Service == "ec2" && strings.HasPrefix(a.Resource, "instance/")
 }
 
@@ -57,7 +60,7 @@ func isInstance(a ARN) bool {
 // (a source instance terminated since the backup) fails a call with
 // InstanceIds with InvalidInstanceID.NotFound, while a filter just leaves
 // it out (EC2 API reference, DescribeInstances).
-func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, readSource bool) (*instanceRestore, error) {
+func (r *Reapplier) describeInstances(ctx context.Context, created, source awsarn.ARN, readSource bool) (*instanceRestore, error) {
 	createdID := strings.TrimPrefix(created.Resource, "instance/")
 	ids := []string{createdID}
 	sourceID := ""
@@ -89,7 +92,7 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 	if !ok {
 		return nil, &awsclient.NotFoundError{Resource: "restored instance " + createdID}
 	}
-	ir := &instanceRestore{region: created.Region, account: created.Account, restored: restored}
+	ir := &instanceRestore{restoredARN: created, restored: restored}
 	if sourceID != "" {
 		ir.source = devices[sourceID]
 	}
@@ -97,7 +100,9 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 }
 
 func (ir *instanceRestore) volumeARN(id string) string {
-	return fmt.Sprintf("arn:aws:ec2:%s:%s:volume/%s", ir.region, ir.account, id)
+	a := ir.restoredARN
+	a.Resource = "volume/" + id
+	return a.String()
 }
 
 // addReads adds the restored volumes (their existing tags count) and the

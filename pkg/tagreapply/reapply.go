@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	rgta "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
@@ -140,7 +141,7 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 			return o.with(ResultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
 		}
 	}
-	created, err := ParseARN(job.CreatedResourceARN)
+	created, err := parseARN(job.CreatedResourceARN)
 	if err != nil {
 		return o.with(ResultFailed, "the restore job names no restored resource: "+err.Error())
 	}
@@ -152,7 +153,7 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 	}
 	account := job.Account
 	if account == "" {
-		account = created.Account
+		account = created.AccountID
 	}
 	var notes []string
 
@@ -161,7 +162,7 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 	// tags are the newest word, and the recovery point's copy must not
 	// bring back tags removed since the backup.
 	inPlace := job.SourceResourceARN == job.CreatedResourceARN
-	source, err := ParseARN(job.SourceResourceARN)
+	source, err := parseARN(job.SourceResourceARN)
 	readSource := err == nil && r.inScope(source, created) && !inPlace
 	if !readSource && !inPlace && job.SourceResourceARN != "" {
 		notes = append(notes, "source resource is in another account or Region; recovery point tags only")
@@ -189,7 +190,7 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 			notes = append(notes, note)
 		}
 	case rpResource:
-		rp, _ := ParseARN(qualified(job.RecoveryPointARN, account))
+		rp, _ := parseARN(qualified(job.RecoveryPointARN, account))
 		if r.inScope(rp, created) {
 			reads.add(job.RecoveryPointARN)
 		} else {
@@ -280,8 +281,8 @@ func orUnknown(s string) string {
 
 // inScope reports whether the Tagging API, called in r.Region by the
 // account of ref (the restored resource), can see a resource.
-func (r *Reapplier) inScope(a, ref ARN) bool {
-	return (a.Region == "" || a.Region == r.Region) && (a.Account == "" || ref.Account == "" || a.Account == ref.Account)
+func (r *Reapplier) inScope(a, ref awsarn.ARN) bool {
+	return (a.Region == "" || a.Region == r.Region) && (a.AccountID == "" || ref.AccountID == "" || a.AccountID == ref.AccountID)
 }
 
 // recoveryPointTags reads every tag of an arn:aws:backup recovery point.
