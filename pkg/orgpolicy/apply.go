@@ -2,7 +2,7 @@ package orgpolicy
 
 // The writes: what Organizations sees of each verb. Create, Update and
 // Delete (create.go, update.go, delete.go) decide which of these to make;
-// a Plan (plan.go) says what apply changes.
+// a policyPlan (plan.go) says what apply changes.
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 // Once a policy this resource owns exists, its ID is returned even with an
 // error, so that a FAILED response still names it and CloudFormation's
 // rollback deletes it.
-func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, created bool, err error) {
+func createPolicy(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, adoptUnowned bool) (id, arn string, created bool, err error) {
 	out, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{
 		Name:        aws.String(d.Name),
 		Description: aws.String(d.Description),
@@ -58,7 +58,7 @@ func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Ow
 // adoptPolicy takes over the existing policy of the desired type and name
 // when its ownership tags name this resource, or when it has none and
 // adoptUnowned is set, and converges it.
-func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, err error) {
+func adoptPolicy(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, adoptUnowned bool) (id, arn string, err error) {
 	summary, err := findPolicyByName(ctx, org, d.Type, d.Name)
 	if awsclient.IsNotFound(err) {
 		return "", "", fmt.Errorf("creating Organizations policy %q: a policy with this name already exists but is not a %s policy; use another PolicyName", d.Name, d.Type)
@@ -81,7 +81,7 @@ func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Own
 		return "", "", fmt.Errorf("creating Organizations policy %q: policy %s already has this name and is not managed by this resource (its ownership tags say: %s); choose another PolicyName or remove that policy", d.Name, id, describeOwner(actual.Tags))
 	}
 	logger(ctx).Info("adopting policy this resource created earlier", slog.String("policyId", id))
-	if err := apply(ctx, org, actual, NewPlan(d, actual)); err != nil {
+	if err := apply(ctx, org, actual, newPlan(d, actual)); err != nil {
 		return id, actual.ARN, err
 	}
 	return id, actual.ARN, nil
@@ -92,17 +92,17 @@ func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Own
 // this resource's: a failure leaves it untagged and unreported, so
 // CloudFormation's rollback does not delete what may be the organization's
 // live backup policy, and a retry adopts it again.
-func adoptUnownedPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, actual Actual) (id, arn string, err error) {
+func adoptUnownedPolicy(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, actual actualPolicy) (id, arn string, err error) {
 	logger(ctx).Info("adopting existing policy without ownership tags (AdoptExistingPolicy)", slog.String("policyId", actual.ID))
 	userTags := d
 	userTags.Tags = maps.Clone(d.Tags)
-	for k := range owner.Tags() {
+	for k := range owner.tags() {
 		delete(userTags.Tags, k)
 	}
-	if err := apply(ctx, org, actual, NewPlan(userTags, actual)); err != nil {
+	if err := apply(ctx, org, actual, newPlan(userTags, actual)); err != nil {
 		return "", "", fmt.Errorf("adopting Organizations policy (%s): %w; it is not adopted (no ownership tags), and the changes before the error remain", actual.ID, err)
 	}
-	if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(actual.ID), Tags: orgTags(owner.Tags())}); err != nil {
+	if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(actual.ID), Tags: orgTags(owner.tags())}); err != nil {
 		return "", "", fmt.Errorf("adopting Organizations policy (%s): tagging it with its ownership tags: %w; it now matches the properties but is not adopted", actual.ID, awsclient.Short(err))
 	}
 	return actual.ID, actual.ARN, nil
@@ -125,7 +125,7 @@ func orgTags(m map[string]string) []types.Tag {
 }
 
 // attach attaches a policy to a target; already attached is done.
-func attach(ctx context.Context, org OrganizationsAPI, id, target string) error {
+func attach(ctx context.Context, org organizationsAPI, id, target string) error {
 	_, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
 	if err != nil && !isA[*types.DuplicatePolicyAttachmentException](err) {
 		return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w", id, target, awsclient.Short(err))
@@ -136,7 +136,7 @@ func attach(ctx context.Context, org OrganizationsAPI, id, target string) error 
 
 // detach detaches a policy from a target; not attached, or a target or
 // policy that no longer exists, is done.
-func detach(ctx context.Context, org OrganizationsAPI, id, target string) error {
+func detach(ctx context.Context, org organizationsAPI, id, target string) error {
 	_, err := org.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
 	if err != nil && !isA[*types.PolicyNotAttachedException](err) && !awsclient.IsNotFound(err) {
 		return fmt.Errorf("detaching Organizations policy (%s) from target %s: %w", id, target, awsclient.Short(err))
@@ -147,8 +147,8 @@ func detach(ctx context.Context, org OrganizationsAPI, id, target string) error 
 
 // apply carries out a plan: the policy itself, then its tags, then new
 // attachments, and detachments last so no target is left uncovered.
-func apply(ctx context.Context, org OrganizationsAPI, a Actual, p Plan) error {
-	logger(ctx).Info("reconciling policy", slog.String("policyId", a.ID), slog.String("changes", p.Summary()))
+func apply(ctx context.Context, org organizationsAPI, a actualPolicy, p policyPlan) error {
+	logger(ctx).Info("reconciling policy", slog.String("policyId", a.ID), slog.String("changes", p.summary()))
 	if p.Name != nil || p.Description != nil || p.Content != nil {
 		_, err := org.UpdatePolicy(ctx, &organizations.UpdatePolicyInput{
 			PolicyId: aws.String(a.ID), Name: p.Name, Description: p.Description, Content: p.Content,
@@ -187,7 +187,7 @@ const deleteRounds = 3
 // deletePolicy detaches a policy from every target and deletes it. A policy
 // that is already gone is deleted; a policy whose ownership tags name
 // another resource is left alone.
-func deletePolicy(ctx context.Context, org OrganizationsAPI, id string, owner Owner) error {
+func deletePolicy(ctx context.Context, org organizationsAPI, id string, owner policyOwner) error {
 	log := logger(ctx).With(slog.String("policyId", id))
 	tags, err := findTags(ctx, org, id)
 	if awsclient.IsNotFound(err) {

@@ -16,8 +16,8 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
 )
 
-// ObjectGetter reads policy documents from S3.
-type ObjectGetter interface {
+// objectGetter reads policy documents from S3.
+type objectGetter interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 

@@ -9,7 +9,7 @@ import (
 
 func (r *Resource) delete(ctx context.Context, ev cfn.Event) error {
 	log := logger(ctx)
-	if !IsPolicyID(ev.PhysicalResourceID) {
+	if !isPolicyID(ev.PhysicalResourceID) {
 		// A Create that failed before the policy existed.
 		log.Info("physical ID is not a policy ID; nothing to delete", slog.String("physicalResourceId", ev.PhysicalResourceID))
 		return nil

@@ -55,7 +55,7 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 	if o, known := ownership(actual.Tags); known && o != ownerOf(ev) {
 		return customresource.Result{}, fmt.Errorf("updating Organizations policy (%s): its ownership tags name another resource (%s); it is left unchanged", actual.ID, o)
 	}
-	if err := apply(ctx, org, actual, NewPlan(d, actual)); err != nil {
+	if err := apply(ctx, org, actual, newPlan(d, actual)); err != nil {
 		return customresource.Result{}, err
 	}
 	return result(actual.ID, actual.ARN, d), nil
@@ -63,7 +63,7 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 
 // replacementReason says why an update needs a new policy, or "".
 func (r *Resource) replacementReason(ev cfn.Event, p Properties) string {
-	if !IsPolicyID(ev.PhysicalResourceID) {
+	if !isPolicyID(ev.PhysicalResourceID) {
 		return fmt.Sprintf("physical ID %q is not a policy ID", ev.PhysicalResourceID)
 	}
 	old, err := decodeAccess(ev.OldResourceProperties, r.Defaults)
@@ -106,7 +106,7 @@ func organizationOf(policyARN string) string {
 // FAILED response keeps the old physical ID, so CloudFormation would never
 // delete the new one (if removing fails, the error names it). A policy that was adopted instead (it already existed)
 // is never removed: it may be the one in use.
-func replace(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (customresource.Result, error) {
+func replace(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, adoptUnowned bool) (customresource.Result, error) {
 	id, arn, created, err := createPolicy(ctx, org, d, owner, adoptUnowned)
 	if err == nil {
 		return result(id, arn, d), nil

@@ -92,7 +92,7 @@ func (r *Reapplier) Backfill(ctx context.Context, req BackfillRequest) (Backfill
 	if pos.Page != "" {
 		in.NextToken = aws.String(pos.Page)
 	}
-	pages := backup.NewListRestoreJobsPaginator(r.Backup, in)
+	pages := backup.NewListRestoreJobsPaginator(r.backupClient, in)
 	for pages.HasMorePages() {
 		if run.pastStop() {
 			return run.stoppedAt(pos), nil
@@ -184,7 +184,7 @@ func (run *backfillRun) page(jobs []types.RestoreJobsListMember, done []int) (_ 
 		doneSet[i] = true
 	}
 	skip := maps.Clone(doneSet)
-	sem := make(chan struct{}, max(1, run.r.Config.BackfillConcurrency))
+	sem := make(chan struct{}, max(1, run.r.config.BackfillConcurrency))
 	var stop <-chan time.Time // nil without a deadline: never fires
 	if !run.stopAt.IsZero() {
 		timer := time.NewTimer(time.Until(run.stopAt))
@@ -214,7 +214,7 @@ dispatch:
 			defer func() { <-sem }()
 			o := run.r.process(run.jobCtx, jobFromList(m), false, run.dryRun)
 			run.r.log(run.ctx, o)
-			run.r.Metrics.record(o)
+			run.r.metrics.record(o)
 			run.mu.Lock()
 			defer run.mu.Unlock()
 			if run.sum.count(o) {
@@ -230,19 +230,19 @@ dispatch:
 // count adds a job's outcome to the summary and tells whether the job is
 // done: every outcome but a transient failure, which a continuation tries
 // again.
-func (s *BackfillSummary) count(o Outcome) (done bool) {
+func (s *BackfillSummary) count(o jobOutcome) (done bool) {
 	switch o.Result {
-	case ResultRetry:
+	case resultRetry:
 		s.Retry++
 		s.listFailed(o.RestoreJobID)
 		return false
-	case ResultTagged:
+	case resultTagged:
 		s.Tagged++
-	case ResultUnchanged, ResultIgnored:
+	case resultUnchanged, resultIgnored:
 		s.Unchanged++
-	case ResultUnsupported:
+	case resultUnsupported:
 		s.Unsupported++
-	case ResultFailed:
+	case resultFailed:
 		s.Failed++
 		s.listFailed(o.RestoreJobID)
 	}

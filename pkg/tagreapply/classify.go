@@ -12,20 +12,20 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
-// Transient reports whether retrying later might succeed. The SDK has
+// transient reports whether retrying later might succeed. The SDK has
 // already retried throttling and 5xx by the time an error arrives here;
 // such errors, network errors and deadlines are still transient (Lambda
 // retries the event, then sends it to the on-failure destination). Other
 // 4xx answers (access denied, resource gone, invalid input) and failures
 // TagResources reports per resource with a 4xx status are permanent.
-func Transient(err error) bool {
+func transient(err error) bool {
 	if err == nil {
 		return false
 	}
 	if awsclient.IsNotFound(err) {
 		return false
 	}
-	var tf *TagFailure
+	var tf *tagFailure
 	if errors.As(err, &tf) {
 		return tf.Info.StatusCode >= http.StatusInternalServerError || tf.Info.ErrorCode == "InternalServiceException"
 	}

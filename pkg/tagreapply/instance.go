@@ -31,12 +31,12 @@ const (
 	fromInstance     = "instance"
 )
 
-// VolumeOutcome is what one restored volume of an instance gets.
-type VolumeOutcome struct {
+// volumeOutcome is what one restored volume of an instance gets.
+type volumeOutcome struct {
 	ARN, DeviceName string
 	// From is "source-volume" or "instance".
 	From  string
-	Merge Merge
+	Merge tagMerge
 }
 
 // instanceRestore is the block devices of the restored and, while it
@@ -70,7 +70,7 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source awsar
 	}
 	in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: ids}}}
 	devices := map[string]map[string]string{}
-	pages := ec2.NewDescribeInstancesPaginator(r.EC2, in)
+	pages := ec2.NewDescribeInstancesPaginator(r.instances, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -117,21 +117,21 @@ func (ir *instanceRestore) addReads(t *tagReads) {
 }
 
 // merge decides each restored volume's tags, in device name order.
-func (ir *instanceRestore) merge(c Config, t *tagReads, sourceTags, rpTags map[string]string, provenance string) []VolumeOutcome {
-	var out []VolumeOutcome
+func (ir *instanceRestore) merge(c Config, t *tagReads, sourceTags, rpTags map[string]string, provenance string) []volumeOutcome {
+	var out []volumeOutcome
 	ir.unmatchedCount = 0
 	for _, dev := range slices.Sorted(maps.Keys(ir.restored)) {
 		arn := ir.volumeARN(ir.restored[dev])
 		existing, _ := t.tags(arn)
-		v := VolumeOutcome{ARN: arn, DeviceName: dev}
+		v := volumeOutcome{ARN: arn, DeviceName: dev}
 		if id, ok := ir.source[dev]; ok {
 			// The source volume exists (it is attached to the source
 			// instance); absent from GetResources, it has no tags.
 			srcTags, _ := t.tags(ir.volumeARN(id))
-			v.From, v.Merge = fromSourceVolume, MergeTags(c, srcTags, nil, existing, provenance)
+			v.From, v.Merge = fromSourceVolume, mergeTags(c, srcTags, nil, existing, provenance)
 		} else {
 			ir.unmatchedCount++
-			v.From, v.Merge = fromInstance, MergeTags(c, sourceTags, rpTags, existing, provenance)
+			v.From, v.Merge = fromInstance, mergeTags(c, sourceTags, rpTags, existing, provenance)
 		}
 		out = append(out, v)
 	}
