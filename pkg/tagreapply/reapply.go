@@ -127,14 +127,9 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 		return o.with(resultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
 	}
 	if describe {
-		out, err := r.backupClient.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(job.ID)})
-		if err != nil {
-			return o.failure(fmt.Errorf("describing restore job %s: %w", job.ID, awsclient.Short(err)))
-		}
-		job = RestoreJob{
-			ID: job.ID, Status: string(out.Status), ResourceType: aws.ToString(out.ResourceType),
-			RecoveryPointARN: aws.ToString(out.RecoveryPointArn), SourceResourceARN: aws.ToString(out.SourceResourceArn),
-			CreatedResourceARN: aws.ToString(out.CreatedResourceArn), Account: aws.ToString(out.AccountId),
+		var err error
+		if job, err = r.describeRestoreJob(ctx, job.ID); err != nil {
+			return o.failure(err)
 		}
 		o.ResourceType, o.CreatedResourceARN = job.ResourceType, job.CreatedResourceARN
 		if job.Status != "COMPLETED" {
@@ -178,31 +173,13 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 		rpKind = rpNone
 		notes = append(notes, "in-place restore: the resource keeps its current tags, recovery point tags are not re-added")
 	}
-	rpTags := map[string]string{}
-	switch rpKind {
-	case rpBackup:
-		tags, note, err := r.recoveryPointTags(ctx, job.RecoveryPointARN)
-		if err != nil {
-			return o.failure(err)
-		}
-		rpTags = tags
-		if note != "" {
-			notes = append(notes, note)
-		}
-	case rpResource:
-		rp, _ := parseARN(qualified(job.RecoveryPointARN, account))
-		if r.inScope(rp, created) {
-			reads.add(job.RecoveryPointARN)
-		} else {
-			rpKind = rpUnknown
-			notes = append(notes, "recovery point is in another account or Region; its tags cannot be read")
-		}
-	case rpUnknown:
-		notes = append(notes, fmt.Sprintf("recovery point %q is not an ARN; its tags cannot be read", job.RecoveryPointARN))
-	case rpNone:
-		if !inPlace {
-			notes = append(notes, "the restore job names no recovery point; source tags only")
-		}
+	rpTags, rpKind, rpNotes, err := r.recoveryPoint(ctx, job.RecoveryPointARN, rpKind, account, created, reads)
+	if err != nil {
+		return o.failure(err)
+	}
+	notes = append(notes, rpNotes...)
+	if rpKind == rpNone && !inPlace {
+		notes = append(notes, "the restore job names no recovery point; source tags only")
 	}
 
 	var inst *instanceRestore
@@ -242,15 +219,65 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 		notes = append(notes, fmt.Sprintf("%d tags left out at the %d-tag limit", n, maxTags))
 	}
 	o.Reason = strings.Join(notes, "; ")
-	writes := []resourceTags{{job.CreatedResourceARN, o.Merge.Write}}
-	for _, v := range o.Volumes {
-		writes = append(writes, resourceTags{v.ARN, v.Merge.Write})
+	return r.write(ctx, o, dryRun)
+}
+
+// describeRestoreJob reads a job from AWS Backup: an event's detail is a
+// best-effort snapshot of it.
+func (r *Reapplier) describeRestoreJob(ctx context.Context, id string) (RestoreJob, error) {
+	out, err := r.backupClient.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
+	if err != nil {
+		return RestoreJob{}, fmt.Errorf("describing restore job %s: %w", id, awsclient.Short(err))
 	}
+	return RestoreJob{
+		ID: id, Status: string(out.Status), ResourceType: aws.ToString(out.ResourceType),
+		RecoveryPointARN: aws.ToString(out.RecoveryPointArn), SourceResourceARN: aws.ToString(out.SourceResourceArn),
+		CreatedResourceARN: aws.ToString(out.CreatedResourceArn), Account: aws.ToString(out.AccountId),
+	}, nil
+}
+
+// recoveryPoint decides where the recovery point's tags come from: read now
+// with backup:ListTags (an arn:aws:backup recovery point), or added to the
+// job's GetResources call (kind stays rpResource; the tags are picked from
+// reads later), or nowhere, with a note saying why.
+func (r *Reapplier) recoveryPoint(ctx context.Context, rpARN string, kind recoveryPointKind, account string, created awsarn.ARN, reads *tagReads) (tags map[string]string, _ recoveryPointKind, notes []string, err error) {
+	tags = map[string]string{}
+	switch kind {
+	case rpBackup:
+		t, note, err := r.recoveryPointTags(ctx, rpARN)
+		if err != nil {
+			return nil, kind, nil, err
+		}
+		tags = t
+		if note != "" {
+			notes = append(notes, note)
+		}
+	case rpResource:
+		rp, _ := parseARN(qualified(rpARN, account))
+		if r.inScope(rp, created) {
+			reads.add(rpARN)
+		} else {
+			kind = rpUnknown
+			notes = append(notes, "recovery point is in another account or Region; its tags cannot be read")
+		}
+	case rpUnknown:
+		notes = append(notes, fmt.Sprintf("recovery point %q is not an ARN; its tags cannot be read", rpARN))
+	}
+	return tags, kind, notes, nil
+}
+
+// write tags the restored resource and its volumes with what the merges
+// decided, unless there is nothing to write or this is a dry run.
+func (r *Reapplier) write(ctx context.Context, o jobOutcome, dryRun bool) jobOutcome {
 	if o.tagsApplied() == 0 {
 		return o.with(resultUnchanged, o.Reason)
 	}
 	if dryRun {
 		return o.with(resultTagged, o.Reason)
+	}
+	writes := []resourceTags{{o.CreatedResourceARN, o.Merge.Write}}
+	for _, v := range o.Volumes {
+		writes = append(writes, resourceTags{v.ARN, v.Merge.Write})
 	}
 	if err := r.tag(ctx, writes); err != nil {
 		return o.failure(err)
