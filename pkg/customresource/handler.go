@@ -174,9 +174,9 @@ type panicError struct {
 
 func (p *panicError) Error() string { return fmt.Sprintf("internal error: panic: %v", p.value) }
 
-// ErrTimeout is the cause of a FAILED response sent because the work did not
+// errTimeout is the cause of a FAILED response sent because the work did not
 // finish before the safety margin.
-var ErrTimeout = errors.New("the work did not finish before the Lambda deadline")
+var errTimeout = errors.New("the work did not finish before the Lambda deadline")
 
 // HandleRaw is the Lambda handler: it decodes the event itself so that a
 // malformed request that still names its ResponseURL is answered FAILED
@@ -189,7 +189,7 @@ func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
 	logger := h.opts.Logger.With(slog.String("requestId", ev.RequestID), slog.String("stackId", ev.StackID), slog.String("logicalResourceId", ev.LogicalResourceID))
 	logger.Error("malformed custom resource request", slog.String("error", err.Error()))
 	if ev.ResponseURL == "" || ev.RequestID == "" {
-		h.count(ctx, logger, ev, KindInvalidInput)
+		h.count(ctx, logger, ev, kindInvalidInput)
 		return err
 	}
 	ctx, refused := h.admitURL(ctx, logger, ev)
@@ -215,7 +215,7 @@ func (h *Handler) admitURL(ctx context.Context, logger *slog.Logger, ev cfn.Even
 		}
 		logger.Error("custom resource request refused: no response is sent",
 			slog.String("error", err.Error()), slog.String("responseUrl", target), slog.String("requestType", string(ev.RequestType)))
-		h.count(ctx, logger, ev, KindRefusedURL)
+		h.count(ctx, logger, ev, kindRefusedURL)
 		return ctx, true
 	}
 	return context.WithValue(ctx, hostsKey{}, hosts), false
@@ -321,15 +321,15 @@ func (h *Handler) afterWorkDeadline(ctx, workCtx context.Context, margin time.Du
 			// The work completed (or panicked) after all: report it as it is.
 		case errors.Is(out.err, workCtx.Err()) && out.err.Error() == workCtx.Err().Error():
 			// A bare context error says less than the deadline's cause.
-			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", errTimeout, context.Cause(workCtx))
 		default:
-			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, out.err)
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", errTimeout, out.err)
 		}
 		return out, true
 	case <-grace.C:
 	case <-ctx.Done():
 	}
-	return outcome{err: fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))}, false
+	return outcome{err: fmt.Errorf("%w: %w; changes may be partially applied", errTimeout, context.Cause(workCtx))}, false
 }
 
 func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome) error {
@@ -355,11 +355,11 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 			return fmt.Errorf("encoding custom resource response: %w", err)
 		}
 	}
-	kind := ErrorKind("")
+	kind := errorKind("")
 	if resp.Status == cfn.StatusFailed {
 		kind = classify(out)
 		if out.err == nil { // the attributes did not fit
-			kind = KindOther
+			kind = kindOther
 		}
 	}
 	attempts, err := h.sender.send(ctx, event.ResponseURL, body)
@@ -378,7 +378,7 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 }
 
 // count writes the request's metric record; kind is empty for a SUCCESS.
-func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Event, kind ErrorKind) {
+func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Event, kind errorKind) {
 	awsRequestID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
