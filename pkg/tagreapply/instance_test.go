@@ -1,6 +1,7 @@
 package tagreapply_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,4 +113,39 @@ func TestInstanceRestoreVolumes(t *testing.T) {
 			t.Errorf("%d TagResources calls", n)
 		}
 	})
+}
+
+// TestInstanceRestoreManyVolumes: an instance with 30 volumes makes 62
+// ARNs to read, within one GetResources call (up to 100 ARNs), which AWS
+// answers whole: a request with ResourceARNList takes no pagination
+// parameters (Resource Groups Tagging API reference, GetResources).
+func TestInstanceRestoreManyVolumes(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	var src, dst []awsemu.BlockDevice
+	for i := range n {
+		dev := fmt.Sprintf("/dev/sd%c%c", 'b'+i/26, 'a'+i%26)
+		src = append(src, awsemu.BlockDevice{DeviceName: dev, VolumeID: fmt.Sprintf("vol-0a1b2c3d4e5f7%04d", i)})
+		dst = append(dst, awsemu.BlockDevice{DeviceName: dev, VolumeID: fmt.Sprintf("vol-0a1b2c3d4e5f8%04d", i)})
+	}
+	f := fixtures[1]
+	f.sourceDevices, f.createdDevices = src, dst
+	e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+	id := e.restore(t, "job-many", f, sourceTags, recoveryPointTags, nil)
+	for i, d := range src {
+		e.emu.AddResource(awsemu.EC2ARN("volume/"+d.VolumeID), map[string]string{"Name": fmt.Sprintf("data-%d", i)})
+	}
+	if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range dst {
+		if diff := cmp.Diff(map[string]string{"Name": fmt.Sprintf("data-%d", i)}, e.tags(t, awsemu.EC2ARN("volume/"+d.VolumeID))); diff != "" {
+			t.Errorf("volume on %s (-want +got):\n%s", d.DeviceName, diff)
+		}
+	}
+	// The instance's tags, then one call per distinct volume tag set.
+	wantCalls := map[string]int{"backup:DescribeRestoreJob": 1, "ec2:DescribeInstances": 1, "tagging:GetResources": 1, "tagging:TagResources": 1 + n}
+	if diff := cmp.Diff(wantCalls, e.callCounts()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
 }
