@@ -196,13 +196,21 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 }
 
 // inCallerScope reports whether a resource is in the caller's account and
-// the emulator's Region: the Tagging API sees nothing else.
+// in the Region (and partition) the call is signed for: "You can only tag
+// resources that are located in the specified Region for the AWS account"
+// (API reference, TagResources); GetResources "returns all the tagged or
+// previously tagged resources that are located in the specified Region for
+// the AWS account". S3 ARNs have no Region but have a partition.
 func inCallerScope(c *call, arn string) bool {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) < 6 {
 		return false
 	}
-	return (parts[3] == "" || parts[3] == Region) && (parts[4] == "" || parts[4] == c.caller.Account)
+	region := c.region
+	if region == "" {
+		region = Region
+	}
+	return parts[1] == Partition(region) && (parts[3] == "" || parts[3] == region) && (parts[4] == "" || parts[4] == c.caller.Account)
 }
 
 type failureInfo struct {
