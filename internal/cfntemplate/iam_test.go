@@ -268,3 +268,41 @@ func strs(v any) []string {
 	}
 	return out
 }
+
+// TestTagReapplierBackupScope: backup:ListTags has resource types in the
+// Service Authorization Reference (AWS Backup: recoveryPoint, backupVault,
+// backupPlan...), so the re-applier may call it only on recovery points of
+// its own account and Region, the only ARNs its code asks about.
+func TestTagReapplierBackupScope(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	docs, err := tpl.PolicyDocuments("TagReapplierFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statements []any
+	for _, doc := range docs {
+		v, err := tpl.Evaluate(doc, cfntemplate.Deployment{Pseudo: stack("tag-reapplier", "1c2fa620-982a-11e3-aff7-50e2416294e0")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := v.(map[string]any)["Statement"].([]any)
+		statements = append(statements, st...)
+	}
+	for _, c := range []struct {
+		action, resource string
+		want             bool
+	}{
+		{"backup:ListTags", "arn:aws:backup:us-east-1:222222222222:recovery-point:6f1e2d3c-0004", true},
+		{"backup:ListTags", "arn:aws:backup:us-east-1:222222222222:backup-vault:org-backup-vault", false},
+		{"backup:ListTags", "arn:aws:backup:us-east-1:333333333333:recovery-point:6f1e2d3c-0004", false},
+		{"backup:ListTags", "arn:aws:backup:eu-west-1:222222222222:recovery-point:6f1e2d3c-0004", false},
+		{"backup:DescribeRestoreJob", "*", true},
+		{"backup:ListRestoreJobs", "*", true},
+	} {
+		got, err := cfntemplate.Allowed(statements, cfntemplate.Request{Action: c.action, Resource: c.resource})
+		if err != nil || got != c.want {
+			t.Errorf("%s on %s: allowed %v (%v), want %v", c.action, c.resource, got, err, c.want)
+		}
+	}
+}
