@@ -3,6 +3,7 @@ package cfntemplate
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,6 +266,10 @@ func (e *evaluator) strings(v any) ([]string, error) {
 	}
 	return out, nil
 }
+
+// subVariable matches ${Name} and ${Resource.Attribute} in Fn::Sub strings
+// (${!Literal} is an escaped literal).
+var subVariable = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
 
 // sub resolves Fn::Sub: "string" or ["string", {Var: value}].
 func (e *evaluator) sub(arg any) (any, error) {
