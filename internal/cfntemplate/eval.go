@@ -43,12 +43,6 @@ func (t *Template) Evaluate(v any, d Deployment) (any, error) {
 	return out, nil
 }
 
-// Condition evaluates a condition of the Conditions section for d.
-func (t *Template) Condition(name string, d Deployment) (bool, error) {
-	e := &evaluator{t: t, d: d, conditions: map[string]bool{}, evaluating: map[string]bool{}}
-	return e.condition(name)
-}
-
 type evaluator struct {
 	t          *Template
 	d          Deployment
