@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
@@ -126,10 +127,12 @@ type tagMapping struct {
 
 func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 	var in struct {
-		ResourceARNList  []string
-		TagFilters       []struct{ Key string }
-		PaginationToken  string
-		ResourcesPerPage int
+		ResourceARNList     []string
+		TagFilters          []struct{ Key string }
+		ResourceTypeFilters []string
+		PaginationToken     *string
+		ResourcesPerPage    *int
+		TagsPerPage         *int
 	}
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -137,8 +140,26 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 	if len(in.ResourceARNList) > 100 {
 		return nil, taggingInvalid("ResourceARNList has %d ARNs; at most 100 are allowed", len(in.ResourceARNList))
 	}
-	if len(in.ResourceARNList) > 0 && len(in.TagFilters) > 0 {
-		return nil, taggingInvalid("ResourceARNList cannot be combined with TagFilters")
+	// Resource Groups Tagging API reference, GetResources, ResourceARNList:
+	// "You can't specify both this parameter and the ResourceTypeFilters
+	// parameter", nor TagFilters, nor "any of the pagination parameters
+	// (ResourcesPerPage, TagsPerPage, PaginationToken) in the same request.
+	// If you do, you get an Invalid Parameter exception." An ARN-list answer
+	// is therefore never paged.
+	if len(in.ResourceARNList) > 0 {
+		var with []string
+		for name, set := range map[string]bool{
+			"TagFilters": len(in.TagFilters) > 0, "ResourceTypeFilters": len(in.ResourceTypeFilters) > 0,
+			"PaginationToken": in.PaginationToken != nil, "ResourcesPerPage": in.ResourcesPerPage != nil, "TagsPerPage": in.TagsPerPage != nil,
+		} {
+			if set {
+				with = append(with, name)
+			}
+		}
+		if len(with) > 0 {
+			slices.Sort(with)
+			return nil, taggingInvalid("ResourceARNList cannot be combined with %s", strings.Join(with, ", "))
+		}
 	}
 	c.target = strings.Join(in.ResourceARNList, ",")
 	var arns []string
@@ -159,7 +180,13 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 		}
 		all = append(all, m)
 	}
-	page, next, ok := paginate("GetResources", all, in.PaginationToken, in.ResourcesPerPage, t.pageSize)
+	if len(in.ResourceARNList) > 0 {
+		return struct {
+			ResourceTagMappingList []tagMapping `json:"ResourceTagMappingList"`
+			PaginationToken        string       `json:"PaginationToken"`
+		}{nonNil(all), ""}, nil
+	}
+	page, next, ok := paginate("GetResources", all, aws.ToString(in.PaginationToken), aws.ToInt(in.ResourcesPerPage), t.pageSize)
 	if !ok {
 		return nil, taggingInvalid("The pagination token is not valid.")
 	}
@@ -170,13 +197,21 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 }
 
 // inCallerScope reports whether a resource is in the caller's account and
-// the emulator's Region: the Tagging API sees nothing else.
+// in the Region (and partition) the call is signed for: "You can only tag
+// resources that are located in the specified Region for the AWS account"
+// (API reference, TagResources); GetResources "returns all the tagged or
+// previously tagged resources that are located in the specified Region for
+// the AWS account". S3 ARNs have no Region but have a partition.
 func inCallerScope(c *call, s string) bool {
 	a, err := awsarn.Parse(s)
 	if err != nil {
 		return false
 	}
-	return (a.Region == "" || a.Region == Region) && (a.AccountID == "" || a.AccountID == c.caller.Account)
+	region := c.region
+	if region == "" {
+		region = Region
+	}
+	return a.Partition == Partition(region) && (a.Region == "" || a.Region == region) && (a.AccountID == "" || a.AccountID == c.caller.Account)
 }
 
 type failureInfo struct {

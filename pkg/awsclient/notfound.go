@@ -14,14 +14,21 @@ import (
 type NotFoundError struct {
 	// Resource names what was looked for: "restored instance i-…".
 	Resource string
-	Err      error
+	// Detail, when set, follows "does not exist": what else the absence
+	// may mean ("or is terminated").
+	Detail string
+	Err    error
 }
 
 func (e *NotFoundError) Error() string {
-	if e.Err == nil {
-		return e.Resource + " does not exist"
+	msg := e.Resource + " does not exist"
+	if e.Detail != "" {
+		msg += " " + e.Detail
 	}
-	return e.Resource + " does not exist: " + Short(e.Err).Error()
+	if e.Err != nil {
+		msg += ": " + Short(e.Err).Error()
+	}
+	return msg
 }
 
 func (e *NotFoundError) Unwrap() error { return e.Err }

@@ -78,6 +78,12 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source awsar
 		}
 		for _, res := range page.Reservations {
 			for _, inst := range res.Instances {
+				// A terminated instance stays visible for about an hour,
+				// without block device mappings (EC2 API reference,
+				// TerminateInstances): it has no volumes to read or tag.
+				if s := inst.State; s != nil && (s.Name == ec2types.InstanceStateNameTerminated || s.Name == ec2types.InstanceStateNameShuttingDown) {
+					continue
+				}
 				m := map[string]string{}
 				for _, b := range inst.BlockDeviceMappings {
 					if b.Ebs != nil && aws.ToString(b.Ebs.VolumeId) != "" {
@@ -90,7 +96,7 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source awsar
 	}
 	restored, ok := devices[createdID]
 	if !ok {
-		return nil, &awsclient.NotFoundError{Resource: "restored instance " + createdID}
+		return nil, &awsclient.NotFoundError{Resource: "restored instance " + createdID, Detail: "or is terminated"}
 	}
 	ir := &instanceRestore{restoredARN: created, restored: restored}
 	if sourceID != "" {
