@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -125,8 +124,16 @@ func Start(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
+// TB is the part of testing.TB that New uses. It is declared here so that
+// the package does not import testing: the demo binary links awsemu.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
 // New starts an emulator for a test and stops it when the test ends.
-func New(tb testing.TB, opts Options) *Emulator {
+func New(tb TB, opts Options) *Emulator {
 	tb.Helper()
 	e, err := Start(opts)
 	if err != nil {
