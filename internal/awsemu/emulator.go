@@ -250,21 +250,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.caller = principal
 
-	latency, fault := e.faults.pick(auth.service, op)
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			rec.Injected = true
-			rec.ErrorCode = "ClientClosedRequest"
-			finish(nil, true)
-			return
-		}
-	}
-	if fault != nil && !fault.AfterHandling {
-		finish(faultError(auth.service, fault.Kind), true)
+	before, after := e.injectFaults(r.Context(), auth.service, op, auth.service)
+	if before != nil {
+		finish(before, true)
 		return
 	}
 
@@ -275,13 +263,13 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		finish(aerr, false)
 		return
 	}
-	if fault != nil {
-		finish(faultError(auth.service, fault.Kind), true)
+	if after != nil {
+		finish(after, true)
 		return
 	}
 	w.Header().Set("X-Amzn-RequestId", c.requestID)
 	respond(w)
-	finish(nil, latency > 0)
+	finish(nil, false)
 }
 
 func requestID(seq int) string {
