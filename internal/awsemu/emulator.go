@@ -106,7 +106,7 @@ func Start(opts Options) (*Emulator, error) {
 	e.services = map[string]service{
 		"organizations": newJSONProtocol("AWSOrganizationsV20161128", orgs.operations(), unrecognizedClientJSON),
 		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
-		"s3":            e.s3,
+		"s3":            e.s3.protocol(),
 		"backup":        e.backup.protocol(),
 		"tagging":       newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
 		"ec2":           newEC2QueryProtocol("http://ec2.amazonaws.com/doc/2016-11-15/", e.ec2.operations()),
