@@ -52,7 +52,7 @@ func lambdaFlags(makefile []byte) ([]string, error) {
 			continue
 		}
 		if strings.ContainsAny(value, `$'\`) {
-			return nil, fmt.Errorf("Makefile LAMBDA_FLAGS %q: only plain words and double quotes are understood here", strings.TrimSpace(value))
+			return nil, fmt.Errorf("LAMBDA_FLAGS of the Makefile (%q): only plain words and double quotes are understood here", strings.TrimSpace(value))
 		}
 		var words []string
 		var word strings.Builder
@@ -73,7 +73,7 @@ func lambdaFlags(makefile []byte) ([]string, error) {
 			}
 		}
 		if quoted {
-			return nil, fmt.Errorf("Makefile LAMBDA_FLAGS %q: unbalanced double quote", strings.TrimSpace(value))
+			return nil, fmt.Errorf("LAMBDA_FLAGS of the Makefile (%q): unbalanced double quote", strings.TrimSpace(value))
 		}
 		if inWord {
 			words = append(words, word.String())
