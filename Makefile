@@ -87,12 +87,23 @@ check-templates: tools toolchain-selftest
 	$(CFN_LINT) --include-checks I -- $(TEMPLATES)
 	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet $(addprefix -f ,$(TEMPLATES))
 
-# Each tool must reject its seeded bad fixture, with the rule that proves it
-# looked: otherwise a silent tool would pass every template.
+# Each tool must reject its seeded bad fixtures, with the rules that prove it
+# looked: otherwise a silent tool would pass every template. cfn-lint, with
+# check-templates' flags, must report exactly the findings (rule and line) each
+# tools/fixtures/cfn-lint-*.yaml lists in its "# expect RULE LINE" comments,
+# and nothing on the template they differ from (CFN_LINT_ACCEPTS).
+CFN_LINT_ACCEPTS := internal/cfntemplate/testdata/good.yaml
+
 toolchain-selftest: tools
-	@out=$$($(CFN_LINT) tools/fixtures/cfn-lint-misspelled-property.yaml 2>&1) && { echo "cfn-lint accepted a misspelled property"; exit 1; }; \
-	  grep -q E3002 <<<"$$out" || { echo "cfn-lint failed without E3002:"; echo "$$out"; exit 1; }; \
-	  echo "cfn-lint rejects tools/fixtures/cfn-lint-misspelled-property.yaml (E3002)"
+	@out=$$($(CFN_LINT) --include-checks I -- $(CFN_LINT_ACCEPTS) 2>&1) || { echo "cfn-lint rejects $(CFN_LINT_ACCEPTS):"; echo "$$out"; exit 1; }; \
+	  echo "cfn-lint accepts $(CFN_LINT_ACCEPTS)"
+	@for f in tools/fixtures/cfn-lint-*.yaml; do \
+	  want=$$(sed -n 's/^# expect //p' $$f | sort); \
+	  [ -n "$$want" ] || { echo "$$f lists no expected findings"; exit 1; }; \
+	  got=$$($(CFN_LINT) --include-checks I --format parseable -- $$f 2>&1 | awk -F: '{print $$6, $$2}' | sort) && { echo "cfn-lint accepted $$f"; exit 1; }; \
+	  [ "$$got" = "$$want" ] || { echo "cfn-lint on $$f reported (rule line):"; echo "$$got"; echo "want:"; echo "$$want"; exit 1; }; \
+	  echo "cfn-lint rejects $$f ("$$(cut -d' ' -f1 <<<"$$want" | sort -u | paste -sd' ')")"; \
+	done
 	@out=$$($(CHECKOV) --framework cloudformation --skip-download --compact --quiet -f tools/fixtures/checkov-insecure.yaml 2>&1) && { echo "checkov accepted an unencrypted queue and a wildcard policy"; exit 1; }; \
 	  for id in CKV_AWS_27 CKV_AWS_63; do grep -q $$id <<<"$$out" || { echo "checkov failed without $$id:"; echo "$$out"; exit 1; }; done; \
 	  echo "checkov rejects tools/fixtures/checkov-insecure.yaml (CKV_AWS_27, CKV_AWS_63)"

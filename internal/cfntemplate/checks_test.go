@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
 )
@@ -19,14 +18,6 @@ func load(t *testing.T, path string) *cfntemplate.Template {
 		t.Fatal(err)
 	}
 	return tpl
-}
-
-func problems(ps []cfntemplate.Problem) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
 }
 
 func TestParseShortForms(t *testing.T) {
@@ -61,50 +52,6 @@ Resources:
 		if _, err := cfntemplate.Parse("t", []byte(src)); err == nil || !strings.Contains(err.Error(), wantErr) {
 			t.Errorf("%q: error %v, want %q", src, err, wantErr)
 		}
-	}
-}
-
-func TestChecksOnFixtures(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		file         string
-		schema, refs []string
-	}{
-		{file: "good.yaml"},
-		{
-			file:   "wrong-property.yaml",
-			schema: []string{"/Resources/Logs/Properties: unknown properties KmsKeyID"},
-		},
-		{
-			file: "dangling-ref.yaml",
-			refs: []string{
-				`/Resources/Fn/Properties/LoggingConfig/LogGroup/Ref: Ref to "Logz", which is not a parameter, resource or pseudo parameter`,
-				`/Resources/Fn/Properties/Policies/0/Statement/0/Resource/Fn::GetAtt: AWS::SQS::Queue has no attribute "QueueArn"; it has Arn, QueueUrl`,
-				`/Resources/Fn/Properties/Policies/0/Statement/1/Fn::If/1/Resource/Fn::Sub: Ref to "Environment", which is not a parameter, resource or pseudo parameter`,
-			},
-		},
-		{
-			file: "conditions.yaml",
-			refs: []string{
-				`/Conditions/IsProd/Fn::Equals/0/Ref: Ref to "Env", which is not a parameter, resource or pseudo parameter`,
-				"/Conditions/IsProd: condition is never used",
-				"/Conditions/Unused: condition is never used",
-				`/Resources/Fn/Properties/Policies/0/Statement/1/Fn::If/0: condition "IsProduction" is not defined`,
-				`/Resources/Fn/Properties/Policies/0/Statement/1/Fn::If/1/Resource/Fn::Sub: Ref to "Env", which is not a parameter, resource or pseudo parameter`,
-			},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			t.Parallel()
-			tpl := load(t, "testdata/"+tt.file)
-			if diff := cmp.Diff(tt.schema, problems(tpl.ValidateSchemas()), cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("schema problems (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.refs, problems(tpl.CheckReferences()), cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("reference problems (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 

@@ -3,6 +3,7 @@ package cfntemplate
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,12 +41,6 @@ func (t *Template) Evaluate(v any, d Deployment) (any, error) {
 		return nil, nil
 	}
 	return out, nil
-}
-
-// Condition evaluates a condition of the Conditions section for d.
-func (t *Template) Condition(name string, d Deployment) (bool, error) {
-	e := &evaluator{t: t, d: d, conditions: map[string]bool{}, evaluating: map[string]bool{}}
-	return e.condition(name)
 }
 
 type evaluator struct {
@@ -265,6 +260,10 @@ func (e *evaluator) strings(v any) ([]string, error) {
 	}
 	return out, nil
 }
+
+// subVariable matches ${Name} and ${Resource.Attribute} in Fn::Sub strings
+// (${!Literal} is an escaped literal).
+var subVariable = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
 
 // sub resolves Fn::Sub: "string" or ["string", {Var: value}].
 func (e *evaluator) sub(arg any) (any, error) {

@@ -1,8 +1,8 @@
 // Package cfntemplate reads the project's CloudFormation and SAM templates
-// and checks them the way a deployment would find them wrong: resource
-// properties against the resource schemas, references against what the
-// template declares, and IAM grants against the AWS actions the code calls.
-// Every template of the project goes through it in tests.
+// for the checks only this project can make: IAM grants against the AWS
+// actions the code calls, and what a deployment of a template resolves to.
+// Property schemas, references and conditions are cfn-lint's and sam
+// validate's (make check-templates).
 package cfntemplate
 
 import (
@@ -11,7 +11,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -19,14 +18,10 @@ import (
 
 // Template is a parsed template: plain values (map[string]any, []any,
 // string, json.Number, bool, nil) with short-form intrinsic functions in
-// their long form, and the locations of every intrinsic function.
+// their long form.
 type Template struct {
 	Name string
 	Doc  map[string]any
-	// intrinsics holds the JSON pointers of values written with an
-	// intrinsic function: they resolve at deploy time, so schemas do not
-	// apply to them.
-	intrinsics map[string]bool
 }
 
 // Resource is one entry of the Resources section.
@@ -39,14 +34,6 @@ type Resource struct {
 	// DeletionPolicy and UpdateReplacePolicy as written ("" when absent:
 	// CloudFormation then deletes the resource).
 	DeletionPolicy, UpdateReplacePolicy string
-}
-
-// intrinsicNames are CloudFormation's intrinsic functions and condition
-// functions, in long form.
-var intrinsicNames = []string{
-	"Ref", "Condition", "Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::GetAtt", "Fn::GetAZs",
-	"Fn::ImportValue", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::Sub", "Fn::Transform",
-	"Fn::If", "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Fn::Length", "Fn::ToJsonString",
 }
 
 // shortTags maps the YAML short forms to the long forms.
@@ -80,8 +67,7 @@ func Parse(name string, data []byte) (*Template, error) {
 	if len(root.Content) != 1 {
 		return nil, fmt.Errorf("%s: empty template", name)
 	}
-	t := &Template{Name: name, intrinsics: map[string]bool{}}
-	v, err := t.convert(root.Content[0], "")
+	v, err := convert(root.Content[0])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -89,21 +75,15 @@ func Parse(name string, data []byte) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: a template must be a mapping", name)
 	}
-	t.Doc = doc
-	return t, nil
+	return &Template{Name: name, Doc: doc}, nil
 }
 
-func pointer(parent, key string) string {
-	return parent + "/" + strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")
-}
-
-func (t *Template) convert(n *yaml.Node, at string) (any, error) {
+func convert(n *yaml.Node) (any, error) {
 	if n.Kind == yaml.AliasNode {
-		return t.convert(n.Alias, at)
+		return convert(n.Alias)
 	}
 	if long, ok := shortTags[n.Tag]; ok {
-		t.intrinsics[at] = true
-		return t.shortForm(n, long, at)
+		return shortForm(n, long)
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		return nil, fmt.Errorf("line %d: unknown tag %s", n.Line, n.Tag)
@@ -116,24 +96,17 @@ func (t *Template) convert(n *yaml.Node, at string) (any, error) {
 			if _, dup := m[k]; dup {
 				return nil, fmt.Errorf("line %d: duplicate key %q", n.Content[i].Line, k)
 			}
-			v, err := t.convert(n.Content[i+1], pointer(at, k))
+			v, err := convert(n.Content[i+1])
 			if err != nil {
 				return nil, err
 			}
 			m[k] = v
 		}
-		if len(m) == 1 {
-			for k := range m {
-				if slices.Contains(intrinsicNames, k) {
-					t.intrinsics[at] = true
-				}
-			}
-		}
 		return m, nil
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
-		for i, c := range n.Content {
-			v, err := t.convert(c, pointer(at, strconv.Itoa(i)))
+		for _, c := range n.Content {
+			v, err := convert(c)
 			if err != nil {
 				return nil, err
 			}
@@ -160,7 +133,7 @@ func (t *Template) convert(n *yaml.Node, at string) (any, error) {
 
 // shortForm turns !Tag value into {"Fn::Tag": value}. !GetAtt takes
 // "Resource.Attribute" and becomes ["Resource", "Attribute"].
-func (t *Template) shortForm(n *yaml.Node, long, at string) (any, error) {
+func shortForm(n *yaml.Node, long string) (any, error) {
 	inner := *n
 	inner.Tag = ""
 	switch n.Kind {
@@ -171,7 +144,7 @@ func (t *Template) shortForm(n *yaml.Node, long, at string) (any, error) {
 	case yaml.MappingNode:
 		inner.Tag = "!!map"
 	}
-	v, err := t.convert(&inner, pointer(at, long))
+	v, err := convert(&inner)
 	if err != nil {
 		return nil, err
 	}
@@ -233,27 +206,3 @@ func (t *Template) IsSAM() bool {
 	}
 	return false
 }
-
-// isIntrinsicAt reports whether the value at ptr, or one containing it, was
-// written with an intrinsic function.
-func (t *Template) isIntrinsicAt(ptr string) bool {
-	for p := ptr; ; {
-		if t.intrinsics[p] {
-			return true
-		}
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			return false
-		}
-		p = p[:i]
-	}
-}
-
-// Problem is one thing wrong with a template.
-type Problem struct {
-	// Where is a JSON pointer into the template.
-	Where   string
-	Message string
-}
-
-func (p Problem) String() string { return p.Where + ": " + p.Message }
