@@ -138,7 +138,21 @@ func (e *evaluator) function(name string, arg any) (any, error) {
 		if ref == "AWS::NoValue" {
 			return noValue{}, nil
 		}
-		return e.parameter(ref)
+		v, err := e.parameter(ref)
+		if err != nil {
+			return nil, err
+		}
+		// A CommaDelimitedList parameter is a list of strings, the
+		// empty string a list of one empty string (CloudFormation User
+		// Guide, "Parameters": CommaDelimitedList).
+		if p, _ := e.t.Section("Parameters")[ref].(map[string]any); p["Type"] == "CommaDelimitedList" {
+			var out []any
+			for _, s := range strings.Split(v, ",") {
+				out = append(out, strings.TrimSpace(s))
+			}
+			return out, nil
+		}
+		return v, nil
 	case "Condition":
 		c, _ := arg.(string)
 		return e.condition(c)

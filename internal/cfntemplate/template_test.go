@@ -472,6 +472,62 @@ func TestIAMMatchesCode(t *testing.T) {
 		}
 		t.Logf("%s: %d actions granted, all called: %s", id, len(granted), strings.Join(actions, " "))
 	}
+	checkOrgAdminRole(t, called["BackupOrgPolicyManagerOrgAdmin"])
+}
+
+// pendingOrgAdminGrants are actions cfn/org-admin-role.yaml grants behind
+// a parameter for code not written yet: EnablePolicyType: "true" of
+// Custom::BackupOrgPolicy (issue 10, item 2). Once the code calls one, the
+// check fails until it is removed here, so that it is then held to the
+// call log like every other grant.
+var pendingOrgAdminGrants = map[string]string{
+	"organizations:ListRoots":        "issue 10 item 2 (EnablePolicyType)",
+	"organizations:EnablePolicyType": "issue 10 item 2 (EnablePolicyType)",
+}
+
+// checkOrgAdminRole compares what the manager's code called through the
+// assumed org-admin role (the call log's caller is the role's session)
+// with what cfn/org-admin-role.yaml grants: exactly, with
+// AllowEnablePolicyType false; with true, the gated actions on top.
+func checkOrgAdminRole(t *testing.T, calls map[string]int) {
+	t.Helper()
+	if len(calls) == 0 {
+		t.Fatal("no call through the assumed BackupOrgPolicyManagerOrgAdmin role in the call log")
+	}
+	tpl := load(t, filepath.Join(root, "cfn", "org-admin-role.yaml"))
+	grants := func(allow string) []string {
+		g, err := tpl.GrantsIn("OrgAdminRole", orgAdminDeployment(map[string]string{"AllowEnablePolicyType": allow}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	base, all := grants("false"), grants("true")
+	gated := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(base, a) })
+	called := slices.Sorted(maps.Keys(calls))
+	missing, unused := cfntemplate.CompareActions(all, called)
+	for _, a := range missing {
+		t.Errorf("the manager calls %s through the org-admin role (%d times), which cfn/org-admin-role.yaml does not grant", a, calls[a])
+	}
+	for _, g := range unused {
+		if reason, ok := pendingOrgAdminGrants[g]; ok && slices.Contains(gated, g) {
+			t.Logf("org-admin role: %s granted with AllowEnablePolicyType=true for %s, not called yet", g, reason)
+			continue
+		}
+		t.Errorf("cfn/org-admin-role.yaml grants %s but no test run of the manager called it", g)
+	}
+	for a := range pendingOrgAdminGrants {
+		if calls[a] > 0 {
+			t.Errorf("%s is called now: remove it from pendingOrgAdminGrants", a)
+		}
+	}
+	// Without the parameter: exactly the ungated calls.
+	ungated := slices.DeleteFunc(slices.Clone(called), func(a string) bool { return slices.Contains(gated, a) })
+	missing, unused = cfntemplate.CompareActions(base, ungated)
+	if len(missing) > 0 || len(unused) > 0 {
+		t.Errorf("org-admin role with AllowEnablePolicyType=false: missing %v, unused %v", missing, unused)
+	}
+	t.Logf("OrgAdminRole: %d actions granted (%d more with AllowEnablePolicyType), called: %s", len(base), len(gated), strings.Join(called, " "))
 }
 
 // TestSAMBuildOutput checks the bootstraps `sam build` produced (make
