@@ -104,6 +104,18 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 		check{typed("organizations:DescribePolicy", "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess", "SERVICE_CONTROL_POLICY"), false},
 		check{typed("organizations:EnablePolicyType", rootARN, "BACKUP_POLICY"), false},
 	)
+	// CreatePolicy has no resource type: IAM matches it against "*", and
+	// only the policy type limits it.
+	backupAndSCP = append(backupAndSCP,
+		check{typed("organizations:CreatePolicy", "*", "BACKUP_POLICY"), true},
+		check{typed("organizations:CreatePolicy", "*", "SERVICE_CONTROL_POLICY"), true},
+		check{typed("organizations:CreatePolicy", "*", "TAG_POLICY"), false},
+		check{cfntemplate.Request{Action: "organizations:CreatePolicy", Resource: "*"}, false},
+	)
+	backupOnly = append(backupOnly,
+		check{typed("organizations:CreatePolicy", "*", "BACKUP_POLICY"), true},
+		check{typed("organizations:CreatePolicy", "*", "SERVICE_CONTROL_POLICY"), false},
+	)
 	backupOnly = append(backupOnly,
 		check{typed("organizations:ListPolicies", "*", "BACKUP_POLICY"), true},
 		check{typed("organizations:ListPolicies", "*", "SERVICE_CONTROL_POLICY"), false},
@@ -131,7 +143,7 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 			}
 			// "*" only for actions without a resource type, and every
 			// Organizations statement carries the policy-type condition.
-			noResourceType := []string{"organizations:ListPolicies", "organizations:DescribeOrganization", "organizations:ListRoots"}
+			noResourceType := []string{"organizations:CreatePolicy", "organizations:ListPolicies", "organizations:DescribeOrganization", "organizations:ListRoots"}
 			for _, st := range statements {
 				s := st.(map[string]any)
 				actions := strs(s["Action"])
@@ -149,7 +161,12 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 				if tt.params != nil {
 					wantTypes = tt.params["ManagedPolicyTypes"]
 				}
-				if got := jsonOf(s["Condition"]); got != jsonOf(map[string]any{"StringLikeIfExists": map[string]any{"organizations:PolicyType": strings.Split(wantTypes, ",")}}) {
+				operator := "StringLikeIfExists"
+				if slices.Contains(actions, "organizations:CreatePolicy") {
+					// Every CreatePolicy request carries the key.
+					operator = "StringEquals"
+				}
+				if got := jsonOf(s["Condition"]); got != jsonOf(map[string]any{operator: map[string]any{"organizations:PolicyType": strings.Split(wantTypes, ",")}}) {
 					t.Errorf("statement %v condition %s, want organizations:PolicyType in %s", s["Sid"], got, wantTypes)
 				}
 			}
