@@ -521,6 +521,9 @@ func TestOrgAdminRoleScope(t *testing.T) {
 		req    cfntemplate.Request
 		want   bool
 	}{
+		{nil, typed("organizations:CreatePolicy", "*", "BACKUP_POLICY"), true},
+		{nil, typed("organizations:CreatePolicy", "*", "SERVICE_CONTROL_POLICY"), false},
+		{nil, cfntemplate.Request{Action: "organizations:CreatePolicy", Resource: "*"}, false},
 		{nil, typed("organizations:UpdatePolicy", backupARN, "BACKUP_POLICY"), true},
 		{nil, typed("organizations:UpdatePolicy", otherMgmt, "BACKUP_POLICY"), false},
 		{nil, typed("organizations:UpdatePolicy", scpARN, "SERVICE_CONTROL_POLICY"), false},
