@@ -168,8 +168,11 @@ type responder func(w http.ResponseWriter)
 
 // call is the context of one request.
 type call struct {
-	ctx       context.Context
-	service   string
+	ctx     context.Context
+	service string
+	// region is the Region the request is signed for: the endpoint of
+	// that Region (and so of its partition) serves it.
+	region    string
 	op        string
 	caller    Principal
 	requestID string
@@ -218,7 +221,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	seq := e.log.begin()
-	c := &call{ctx: r.Context(), service: auth.service, requestID: requestID(seq)}
+	c := &call{ctx: r.Context(), service: auth.service, region: auth.region, requestID: requestID(seq)}
 	rec := Call{Seq: seq, Service: auth.service, Start: time.Now()}
 	finish := func(aerr *APIError, injected bool) {
 		rec.Operation, rec.Caller, rec.Target, rec.End, rec.Actions = c.op, c.caller.ARN, c.target, time.Now(), c.actions
@@ -283,6 +286,7 @@ func requestID(seq int) string {
 
 type authorization struct {
 	accessKeyID string
+	region      string
 	service     string
 }
 
@@ -304,7 +308,7 @@ func parseAuthorization(r *http.Request) (authorization, bool) {
 	if len(parts) != 5 || parts[4] != "aws4_request" {
 		return authorization{}, false
 	}
-	return authorization{accessKeyID: parts[0], service: parts[3]}, true
+	return authorization{accessKeyID: parts[0], region: parts[2], service: parts[3]}, true
 }
 
 // decodeAWSChunked undoes the aws-chunked content encoding the SDK uses to

@@ -38,3 +38,11 @@ func withStatus(e *APIError, status int) *APIError {
 	e.Status = status
 	return e
 }
+
+// notModelled is the emulator's own refusal of a request AWS would serve
+// but awsemu does not model (a filter, say): HTTP 501 with a code no AWS
+// service returns, so that neither a test nor the code under test can
+// mistake it for AWS behaviour.
+func notModelled(format string, args ...any) *APIError {
+	return &APIError{Code: "AwsemuNotModelled", Message: fmt.Sprintf(format, args...), Status: http.StatusNotImplemented, Sender: true}
+}

@@ -1,12 +1,33 @@
 package awsemu
 
 import (
+	"strings"
+
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Region is the region the emulator's clients are configured for.
 const Region = "us-east-1"
+
+// Partition returns the partition of a Region: its ARNs begin
+// arn:<partition>: (AWS General Reference, "Amazon Resource Names":
+// aws, aws-cn for the China Regions, aws-us-gov for AWS GovCloud (US)).
+// A request is served for the Region it is signed for, so a client
+// configured for cn-north-1 sees the aws-cn resources of cn-north-1.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	}
+	return "aws"
+}
 
 // ConfigOptions point config.LoadDefaultConfig at the emulator with the
 // given credentials, the way AWS_ENDPOINT_URL and the key variables do for

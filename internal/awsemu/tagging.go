@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // taggingService is the Resource Groups Tagging API over the emulator's
@@ -124,10 +126,12 @@ type tagMapping struct {
 
 func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 	var in struct {
-		ResourceARNList  []string
-		TagFilters       []struct{ Key string }
-		PaginationToken  string
-		ResourcesPerPage int
+		ResourceARNList     []string
+		TagFilters          []struct{ Key string }
+		ResourceTypeFilters []string
+		PaginationToken     *string
+		ResourcesPerPage    *int
+		TagsPerPage         *int
 	}
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -135,8 +139,26 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 	if len(in.ResourceARNList) > 100 {
 		return nil, taggingInvalid("ResourceARNList has %d ARNs; at most 100 are allowed", len(in.ResourceARNList))
 	}
-	if len(in.ResourceARNList) > 0 && len(in.TagFilters) > 0 {
-		return nil, taggingInvalid("ResourceARNList cannot be combined with TagFilters")
+	// Resource Groups Tagging API reference, GetResources, ResourceARNList:
+	// "You can't specify both this parameter and the ResourceTypeFilters
+	// parameter", nor TagFilters, nor "any of the pagination parameters
+	// (ResourcesPerPage, TagsPerPage, PaginationToken) in the same request.
+	// If you do, you get an Invalid Parameter exception." An ARN-list answer
+	// is therefore never paged.
+	if len(in.ResourceARNList) > 0 {
+		var with []string
+		for name, set := range map[string]bool{
+			"TagFilters": len(in.TagFilters) > 0, "ResourceTypeFilters": len(in.ResourceTypeFilters) > 0,
+			"PaginationToken": in.PaginationToken != nil, "ResourcesPerPage": in.ResourcesPerPage != nil, "TagsPerPage": in.TagsPerPage != nil,
+		} {
+			if set {
+				with = append(with, name)
+			}
+		}
+		if len(with) > 0 {
+			slices.Sort(with)
+			return nil, taggingInvalid("ResourceARNList cannot be combined with %s", strings.Join(with, ", "))
+		}
 	}
 	c.target = strings.Join(in.ResourceARNList, ",")
 	var arns []string
@@ -157,7 +179,13 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 		}
 		all = append(all, m)
 	}
-	page, next, ok := paginate("GetResources", all, in.PaginationToken, in.ResourcesPerPage, t.pageSize)
+	if len(in.ResourceARNList) > 0 {
+		return struct {
+			ResourceTagMappingList []tagMapping `json:"ResourceTagMappingList"`
+			PaginationToken        string       `json:"PaginationToken"`
+		}{nonNil(all), ""}, nil
+	}
+	page, next, ok := paginate("GetResources", all, aws.ToString(in.PaginationToken), aws.ToInt(in.ResourcesPerPage), t.pageSize)
 	if !ok {
 		return nil, taggingInvalid("The pagination token is not valid.")
 	}
@@ -168,13 +196,21 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 }
 
 // inCallerScope reports whether a resource is in the caller's account and
-// the emulator's Region: the Tagging API sees nothing else.
+// in the Region (and partition) the call is signed for: "You can only tag
+// resources that are located in the specified Region for the AWS account"
+// (API reference, TagResources); GetResources "returns all the tagged or
+// previously tagged resources that are located in the specified Region for
+// the AWS account". S3 ARNs have no Region but have a partition.
 func inCallerScope(c *call, arn string) bool {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) < 6 {
 		return false
 	}
-	return (parts[3] == "" || parts[3] == Region) && (parts[4] == "" || parts[4] == c.caller.Account)
+	region := c.region
+	if region == "" {
+		region = Region
+	}
+	return parts[1] == Partition(region) && (parts[3] == "" || parts[3] == region) && (parts[4] == "" || parts[4] == c.caller.Account)
 }
 
 type failureInfo struct {

@@ -104,6 +104,18 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 		check{typed("organizations:DescribePolicy", "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess", "SERVICE_CONTROL_POLICY"), false},
 		check{typed("organizations:EnablePolicyType", rootARN, "BACKUP_POLICY"), false},
 	)
+	// CreatePolicy has no resource type: IAM matches it against "*", and
+	// only the policy type limits it.
+	backupAndSCP = append(backupAndSCP,
+		check{typed("organizations:CreatePolicy", "*", "BACKUP_POLICY"), true},
+		check{typed("organizations:CreatePolicy", "*", "SERVICE_CONTROL_POLICY"), true},
+		check{typed("organizations:CreatePolicy", "*", "TAG_POLICY"), false},
+		check{cfntemplate.Request{Action: "organizations:CreatePolicy", Resource: "*"}, false},
+	)
+	backupOnly = append(backupOnly,
+		check{typed("organizations:CreatePolicy", "*", "BACKUP_POLICY"), true},
+		check{typed("organizations:CreatePolicy", "*", "SERVICE_CONTROL_POLICY"), false},
+	)
 	backupOnly = append(backupOnly,
 		check{typed("organizations:ListPolicies", "*", "BACKUP_POLICY"), true},
 		check{typed("organizations:ListPolicies", "*", "SERVICE_CONTROL_POLICY"), false},
@@ -131,7 +143,7 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 			}
 			// "*" only for actions without a resource type, and every
 			// Organizations statement carries the policy-type condition.
-			noResourceType := []string{"organizations:ListPolicies", "organizations:DescribeOrganization", "organizations:ListRoots"}
+			noResourceType := []string{"organizations:CreatePolicy", "organizations:ListPolicies", "organizations:DescribeOrganization", "organizations:ListRoots"}
 			for _, st := range statements {
 				s := st.(map[string]any)
 				actions := strs(s["Action"])
@@ -149,7 +161,12 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 				if tt.params != nil {
 					wantTypes = tt.params["ManagedPolicyTypes"]
 				}
-				if got := jsonOf(s["Condition"]); got != jsonOf(map[string]any{"StringLikeIfExists": map[string]any{"organizations:PolicyType": strings.Split(wantTypes, ",")}}) {
+				operator := "StringLikeIfExists"
+				if slices.Contains(actions, "organizations:CreatePolicy") {
+					// Every CreatePolicy request carries the key.
+					operator = "StringEquals"
+				}
+				if got := jsonOf(s["Condition"]); got != jsonOf(map[string]any{operator: map[string]any{"organizations:PolicyType": strings.Split(wantTypes, ",")}}) {
 					t.Errorf("statement %v condition %s, want organizations:PolicyType in %s", s["Sid"], got, wantTypes)
 				}
 			}
@@ -267,4 +284,42 @@ func strs(v any) []string {
 		out = append(out, fmt.Sprint(e))
 	}
 	return out
+}
+
+// TestTagReapplierBackupScope: backup:ListTags has resource types in the
+// Service Authorization Reference (AWS Backup: recoveryPoint, backupVault,
+// backupPlan...), so the re-applier may call it only on recovery points of
+// its own account and Region, the only ARNs its code asks about.
+func TestTagReapplierBackupScope(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	docs, err := tpl.PolicyDocuments("TagReapplierFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statements []any
+	for _, doc := range docs {
+		v, err := tpl.Evaluate(doc, cfntemplate.Deployment{Pseudo: stack("tag-reapplier", "1c2fa620-982a-11e3-aff7-50e2416294e0")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := v.(map[string]any)["Statement"].([]any)
+		statements = append(statements, st...)
+	}
+	for _, c := range []struct {
+		action, resource string
+		want             bool
+	}{
+		{"backup:ListTags", "arn:aws:backup:us-east-1:222222222222:recovery-point:6f1e2d3c-0004", true},
+		{"backup:ListTags", "arn:aws:backup:us-east-1:222222222222:backup-vault:org-backup-vault", false},
+		{"backup:ListTags", "arn:aws:backup:us-east-1:333333333333:recovery-point:6f1e2d3c-0004", false},
+		{"backup:ListTags", "arn:aws:backup:eu-west-1:222222222222:recovery-point:6f1e2d3c-0004", false},
+		{"backup:DescribeRestoreJob", "*", true},
+		{"backup:ListRestoreJobs", "*", true},
+	} {
+		got, err := cfntemplate.Allowed(statements, cfntemplate.Request{Action: c.action, Resource: c.resource})
+		if err != nil || got != c.want {
+			t.Errorf("%s on %s: allowed %v (%v), want %v", c.action, c.resource, got, err, c.want)
+		}
+	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/smithy-go"
+
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // ErrorKind says why a request did not get a SUCCESS answer. The set is
@@ -120,6 +122,11 @@ func (m *metricWriter) write(ev cfn.Event, kind ErrorKind, awsRequestID string) 
 		"FunctionName": m.function,
 		"RequestType":  requestTypeDimension(ev.RequestType),
 		"level":        m.level,
+		// Extra root members are allowed by the EMF specification ("The
+		// root node MAY contain any other members"); Lambda keeps the
+		// record's level only with a valid RFC 3339 timestamp (Lambda
+		// developer guide, "Log-level filtering").
+		lambdalog.TimestampKey: lambdalog.Timestamp(m.now()),
 	}
 	if kind != "" {
 		failed = 1

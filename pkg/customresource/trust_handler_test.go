@@ -260,6 +260,13 @@ func TestHandlerMetrics(t *testing.T) {
 			if ts, _ := aws["Timestamp"].(float64); int64(ts) < before || int64(ts) > time.Now().UnixMilli() {
 				t.Errorf("Timestamp %v is not the time of the request in ms", aws["Timestamp"])
 			}
+			// Lambda keeps the record's level only beside a valid RFC 3339
+			// "timestamp" ("Log-level filtering"): the same instant.
+			ts, _ := rec["timestamp"].(string)
+			if parsed, err := time.Parse(time.RFC3339Nano, ts); err != nil || parsed.UnixMilli() != int64(aws["Timestamp"].(float64)) || !strings.HasSuffix(ts, "Z") {
+				t.Errorf("timestamp %q is not the record's time in RFC 3339 UTC (%v)", ts, err)
+			}
+			delete(rec, "timestamp")
 			wantDims := []any{[]any{"FunctionName"}, []any{"FunctionName", "RequestType"}}
 			failed := 0.0
 			if tt.wantKind != "" {

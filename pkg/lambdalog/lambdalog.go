@@ -7,13 +7,32 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 )
 
 // New returns a JSON logger writing to w at the level named by level (an
 // AWS_LAMBDA_LOG_LEVEL value: TRACE, DEBUG, INFO, WARN, ERROR, FATAL);
 // INFO when level is empty or unknown.
+//
+// Each record carries "level" and "timestamp" (RFC 3339, UTC) rather than
+// slog's "time": the keys of the Lambda developer guide's example in
+// "Log-level filtering", where a record without a valid RFC 3339
+// timestamp is given the level INFO whatever its "level" says.
 func New(w io.Writer, level string) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(level)}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(level), ReplaceAttr: timestampAttr}))
+}
+
+// TimestampKey is the key of a record's time.
+const TimestampKey = "timestamp"
+
+// Timestamp formats t the way every record of the functions carries it.
+func Timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func timestampAttr(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+		return slog.String(TimestampKey, Timestamp(a.Value.Time()))
+	}
+	return a
 }
 
 // Level maps a Lambda log level to a slog level.

@@ -22,10 +22,17 @@ func ParseARN(s string) (ARN, error) {
 	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, nil
 }
 
-// tagAPIServices are the services whose resources AWS Backup restores and
-// the Resource Groups Tagging API can tag ("Services that support the
-// Resource Groups Tagging API"). DocumentDB and Neptune clusters have rds
-// ARNs. Timestream and VMware VMs are not among them.
+// tagAPIServices are the ARN services of the resources AWS Backup restores
+// that TagResources can tag, after the Resource Groups Tagging API
+// reference, "Services that support the Resource Groups Tagging API"
+// (docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html):
+// that list names the services whose resources TagResources tags, while
+// GetResources reads every resource type. DocumentDB and Neptune clusters
+// have rds ARNs; Aurora DSQL (dsql), EKS (eks), CloudFormation stacks,
+// SAP HANA on EC2 (ssm-sap), Redshift Serverless (redshift-serverless),
+// Timestream (timestream) and VMware VMs of AWS Backup gateway
+// (backup-gateway) are left out: a restore of them is reported
+// "unsupported" (a service that joins the list is one word here).
 var tagAPIServices = []string{"ec2", "rds", "dynamodb", "elasticfilesystem", "fsx", "s3", "redshift", "storagegateway"}
 
 func taggable(a ARN) bool { return slices.Contains(tagAPIServices, a.Service) }

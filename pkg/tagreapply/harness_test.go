@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
@@ -31,9 +33,16 @@ type env struct {
 
 func newEnv(t testing.TB, c tagreapply.Config, opts awsemu.Options) *env {
 	t.Helper()
+	return newEnvIn(t, awsemu.Region, c, opts)
+}
+
+// newEnvIn is a function instance in region (and so its partition).
+func newEnvIn(t testing.TB, region string, c tagreapply.Config, opts awsemu.Options) *env {
+	t.Helper()
 	e := &env{emu: awsemu.New(t, opts), logs: &logcapture.Buffer{}, metrics: &logcapture.Buffer{}}
-	creds := e.emu.CredentialsFor("arn:aws:sts::" + acct + ":assumed-role/tag-reapplier/tag-reapplier")
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{MaxBackoff: 5 * time.Millisecond, Tracing: true, ConfigOptions: e.emu.ConfigOptions(creds)})
+	creds := e.emu.CredentialsFor("arn:" + awsemu.Partition(region) + ":sts::" + acct + ":assumed-role/tag-reapplier/tag-reapplier")
+	cfg, err := awsclient.Load(context.Background(), awsclient.Options{MaxBackoff: 5 * time.Millisecond, Tracing: true,
+		ConfigOptions: append(e.emu.ConfigOptions(creds), config.WithRegion(region))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +75,15 @@ func instanceID(arn string) string {
 	return id
 }
 
+// regionOf is the Region field of an ARN.
+func regionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[3]
+}
+
 func arnOf(service, resource string) string {
 	return fmt.Sprintf("arn:aws:%s:us-east-1:%s:%s", service, acct, resource)
 }
@@ -94,12 +112,12 @@ func (e *env) restore(t testing.TB, id string, f fixture, sourceTags, rpTags, ex
 	switch {
 	case sourceTags == nil:
 	case instanceID(f.source) != "":
-		e.emu.AddInstance(awsemu.Instance{ID: instanceID(f.source), BlockDevices: f.sourceDevices}, sourceTags)
+		e.emu.AddInstance(awsemu.Instance{ID: instanceID(f.source), BlockDevices: f.sourceDevices, Region: regionOf(f.source)}, sourceTags)
 	default:
 		e.emu.AddResource(f.source, sourceTags)
 	}
 	if id := instanceID(f.created); id != "" {
-		e.emu.AddInstance(awsemu.Instance{ID: id, BlockDevices: f.createdDevices}, existing)
+		e.emu.AddInstance(awsemu.Instance{ID: id, BlockDevices: f.createdDevices, Region: regionOf(f.created)}, existing)
 	} else if f.created != f.source || sourceTags == nil {
 		e.emu.AddResource(f.created, existing)
 	}

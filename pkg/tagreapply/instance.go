@@ -39,7 +39,9 @@ type VolumeOutcome struct {
 // instanceRestore is the block devices of the restored and, while it
 // exists, the source instance.
 type instanceRestore struct {
-	region, account string
+	// partition, region and account are the restored instance's: its
+	// volumes are in the same partition, Region and account.
+	partition, region, account string
 	// restored and source map device names to volume IDs; source is nil
 	// when the source instance was not read or no longer exists.
 	restored, source map[string]string
@@ -73,6 +75,12 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 		}
 		for _, res := range page.Reservations {
 			for _, inst := range res.Instances {
+				// A terminated instance stays visible for about an hour,
+				// without block device mappings (EC2 API reference,
+				// TerminateInstances): it has no volumes to read or tag.
+				if s := inst.State; s != nil && (s.Name == ec2types.InstanceStateNameTerminated || s.Name == ec2types.InstanceStateNameShuttingDown) {
+					continue
+				}
 				m := map[string]string{}
 				for _, b := range inst.BlockDeviceMappings {
 					if b.Ebs != nil && aws.ToString(b.Ebs.VolumeId) != "" {
@@ -85,9 +93,9 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 	}
 	restored, ok := devices[createdID]
 	if !ok {
-		return nil, &notFoundError{fmt.Sprintf("restored instance %s does not exist", createdID)}
+		return nil, &notFoundError{fmt.Sprintf("restored instance %s does not exist or is terminated", createdID)}
 	}
-	ir := &instanceRestore{region: created.Region, account: created.Account, restored: restored}
+	ir := &instanceRestore{partition: created.Partition, region: created.Region, account: created.Account, restored: restored}
 	if sourceID != "" {
 		ir.source = devices[sourceID]
 	}
@@ -95,7 +103,7 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 }
 
 func (ir *instanceRestore) volumeARN(id string) string {
-	return fmt.Sprintf("arn:aws:ec2:%s:%s:volume/%s", ir.region, ir.account, id)
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:volume/%s", ir.partition, ir.region, ir.account, id)
 }
 
 // addReads adds the restored volumes (their existing tags count) and the

@@ -1,6 +1,8 @@
 package tagreapply_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -90,6 +92,12 @@ func TestInstanceRestoreVolumes(t *testing.T) {
 				t.Errorf("%s (-want +got):\n%s", arn, diff)
 			}
 		}
+		// The terminated source is still described (state terminated, no
+		// block devices: EC2 API reference, TerminateInstances), so every
+		// restored volume falls back to the instance's tags.
+		if rec := e.record(t, id); rec["result"] != "tagged" || !strings.Contains(fmt.Sprint(rec["reason"]), "3 restored volumes have no source volume") {
+			t.Errorf("record %v", rec)
+		}
 		// One TagResources call for the instance and its three volumes.
 		wantCalls := map[string]int{"backup:DescribeRestoreJob": 1, "ec2:DescribeInstances": 1, "tagging:GetResources": 1, "tagging:TagResources": 1}
 		if diff := cmp.Diff(wantCalls, e.callCounts()); diff != "" {
@@ -112,4 +120,84 @@ func TestInstanceRestoreVolumes(t *testing.T) {
 			t.Errorf("%d TagResources calls", n)
 		}
 	})
+}
+
+// TestInstanceRestoreManyVolumes: an instance with 30 volumes makes 62
+// ARNs to read, within one GetResources call (up to 100 ARNs), which AWS
+// answers whole: a request with ResourceARNList takes no pagination
+// parameters (Resource Groups Tagging API reference, GetResources).
+func TestInstanceRestoreManyVolumes(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	var src, dst []awsemu.BlockDevice
+	for i := range n {
+		dev := fmt.Sprintf("/dev/sd%c%c", 'b'+i/26, 'a'+i%26)
+		src = append(src, awsemu.BlockDevice{DeviceName: dev, VolumeID: fmt.Sprintf("vol-0a1b2c3d4e5f7%04d", i)})
+		dst = append(dst, awsemu.BlockDevice{DeviceName: dev, VolumeID: fmt.Sprintf("vol-0a1b2c3d4e5f8%04d", i)})
+	}
+	f := fixtures[1]
+	f.sourceDevices, f.createdDevices = src, dst
+	e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+	id := e.restore(t, "job-many", f, sourceTags, recoveryPointTags, nil)
+	for i, d := range src {
+		e.emu.AddResource(awsemu.EC2ARN("volume/"+d.VolumeID), map[string]string{"Name": fmt.Sprintf("data-%d", i)})
+	}
+	if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range dst {
+		if diff := cmp.Diff(map[string]string{"Name": fmt.Sprintf("data-%d", i)}, e.tags(t, awsemu.EC2ARN("volume/"+d.VolumeID))); diff != "" {
+			t.Errorf("volume on %s (-want +got):\n%s", d.DeviceName, diff)
+		}
+	}
+	// The instance's tags, then one call per distinct volume tag set.
+	wantCalls := map[string]int{"backup:DescribeRestoreJob": 1, "ec2:DescribeInstances": 1, "tagging:GetResources": 1, "tagging:TagResources": 1 + n}
+	if diff := cmp.Diff(wantCalls, e.callCounts()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestInstanceRestoreOtherPartitions: outside the aws partition (China,
+// AWS GovCloud (US)) the restored volumes' ARNs carry the restored
+// instance's partition, as every ARN of those Regions does (AWS General
+// Reference, "Amazon Resource Names"); an arn:aws: volume ARN would be no
+// resource of the Region and its tags would be neither read nor written.
+func TestInstanceRestoreOtherPartitions(t *testing.T) {
+	t.Parallel()
+	for _, region := range []string{"cn-north-1", "us-gov-west-1"} {
+		t.Run(region, func(t *testing.T) {
+			t.Parallel()
+			partition := awsemu.Partition(region)
+			in := func(resource string) string { return awsemu.EC2ARNIn(region, resource) }
+			f := fixtures[1]
+			f.source, f.created = in("instance/"+instanceID(f.source)), in("instance/"+instanceID(f.created))
+			f.recoveryPoint = fmt.Sprintf("arn:%s:ec2:%s::image/ami-0a1b2c3d4e5f60001", partition, region)
+			e := newEnvIn(t, region, tagreapply.Config{}, awsemu.Options{})
+			id := e.restore(t, "job-p", f, sourceTags, recoveryPointTags, nil)
+			e.emu.AddResource(in("volume/"+f.sourceDevices[0].VolumeID), map[string]string{"Name": "web-root"})
+			e.emu.AddResource(in("volume/"+f.sourceDevices[1].VolumeID), map[string]string{"Name": "web-data"})
+			if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+				t.Fatal(err)
+			}
+			if rec := e.record(t, id); rec["result"] != "tagged" {
+				t.Fatalf("record %v", rec)
+			}
+			want := map[string]map[string]string{
+				in("volume/" + f.createdDevices[0].VolumeID): {"Name": "web-root"},
+				in("volume/" + f.createdDevices[1].VolumeID): {"Name": "web-data"},
+				in("volume/" + f.createdDevices[2].VolumeID): e.tags(t, f.created),
+			}
+			for arn, tags := range want {
+				if diff := cmp.Diff(tags, e.tags(t, arn)); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", arn, diff)
+				}
+			}
+			if len(e.tags(t, f.created)) == 0 {
+				t.Error("the restored instance got no tags")
+			}
+			if diff := cmp.Diff(recoveryPointTags["backup-plan"], e.tags(t, f.created)["backup-plan"]); diff != "" {
+				t.Errorf("the AMI's tags were not read (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // Metrics counts what an invocation did, by resource type, and writes the
@@ -87,14 +89,20 @@ func (m *Metrics) Flush(w io.Writer, namespace, level, requestID string, now tim
 					"Metrics":    defs,
 				}},
 			},
-			"level":           level,
-			"ResourceType":    rt,
-			"EventsProcessed": c.EventsProcessed,
-			"EventsIgnored":   c.EventsIgnored,
-			"TagsApplied":     c.TagsApplied,
-			"TagsSkipped":     c.TagsSkipped,
-			"Failures":        c.Failures,
-			"Unsupported":     c.Unsupported,
+			// The EMF specification lets the root node hold members
+			// besides the metrics ("The root node MAY contain any other
+			// members"); Lambda needs a valid RFC 3339 "timestamp" to keep
+			// the record's level (Lambda developer guide, "Log-level
+			// filtering").
+			lambdalog.TimestampKey: lambdalog.Timestamp(now),
+			"level":                level,
+			"ResourceType":         rt,
+			"EventsProcessed":      c.EventsProcessed,
+			"EventsIgnored":        c.EventsIgnored,
+			"TagsApplied":          c.TagsApplied,
+			"TagsSkipped":          c.TagsSkipped,
+			"Failures":             c.Failures,
+			"Unsupported":          c.Unsupported,
 		}
 		if requestID != "" {
 			rec["awsRequestId"] = requestID

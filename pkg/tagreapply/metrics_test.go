@@ -1,7 +1,9 @@
 package tagreapply_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/pkg/tagreapply"
@@ -35,8 +37,18 @@ func TestMetricsAreValidEMF(t *testing.T) {
 		if !ok {
 			t.Fatalf("no _aws member: %v", r)
 		}
-		if ts, ok := meta["Timestamp"].(float64); !ok || ts < 1e12 {
+		ms, ok := meta["Timestamp"].(float64)
+		if !ok || ms < 1e12 {
 			t.Errorf("Timestamp %v is not epoch milliseconds", meta["Timestamp"])
+		}
+		// Lambda's log-level filtering keeps a record's level only with a
+		// valid RFC 3339 "timestamp" ("Log-level filtering").
+		ts, _ := r["timestamp"].(string)
+		if parsed, err := time.Parse(time.RFC3339Nano, ts); err != nil || parsed.UnixMilli() != int64(ms) || !strings.HasSuffix(ts, "Z") {
+			t.Errorf("timestamp %q is not the record's time in RFC 3339 UTC (%v)", ts, err)
+		}
+		if l, _ := r["level"].(string); l != "INFO" {
+			t.Errorf("level %q, want INFO", r["level"])
 		}
 		directives, _ := meta["CloudWatchMetrics"].([]any)
 		if len(directives) != 1 {

@@ -338,22 +338,22 @@ const maxARNsPerRead = 100
 
 // currentTags reads the tags of every resource in t, in one GetResources
 // call per 100 ARNs. Resources without tags, or gone, are absent from the
-// result.
+// result. No paginator: a request with ResourceARNList cannot carry
+// PaginationToken, ResourcesPerPage or TagsPerPage (InvalidParameterException;
+// Resource Groups Tagging API reference, GetResources), so its one answer
+// is the whole answer.
 func (r *Reapplier) currentTags(ctx context.Context, t *tagReads) error {
 	for chunk := range slices.Chunk(t.arns, maxARNsPerRead) {
-		pages := rgta.NewGetResourcesPaginator(r.Tagging, &rgta.GetResourcesInput{ResourceARNList: chunk})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), err)
+		out, err := r.Tagging.GetResources(ctx, &rgta.GetResourcesInput{ResourceARNList: chunk})
+		if err != nil {
+			return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), err)
+		}
+		for _, m := range out.ResourceTagMappingList {
+			tags := map[string]string{}
+			for _, tg := range m.Tags {
+				tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 			}
-			for _, m := range page.ResourceTagMappingList {
-				tags := map[string]string{}
-				for _, tg := range m.Tags {
-					tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-				}
-				t.found[qualified(aws.ToString(m.ResourceARN), t.account)] = tags
-			}
+			t.found[qualified(aws.ToString(m.ResourceARN), t.account)] = tags
 		}
 	}
 	return nil
