@@ -88,7 +88,7 @@ func TestOrgPoliciesExample(t *testing.T) {
 	}
 
 	const vault = "arn:aws:backup:us-east-1:333333333333:backup-vault:central-backup-vault"
-	rule := func(name, cron, days string) map[string]any {
+	rule := func(cron, days string) map[string]any {
 		return map[string]any{
 			"schedule_expression":            map[string]any{"@@assign": cron},
 			"start_backup_window_minutes":    map[string]any{"@@assign": "60"},
@@ -104,7 +104,7 @@ func TestOrgPoliciesExample(t *testing.T) {
 	plan := func(name, ruleName, cron, days, tag string) map[string]any {
 		return map[string]any{"plans": map[string]any{name: map[string]any{
 			"regions": map[string]any{"@@assign": []any{"us-east-1", "eu-west-1"}},
-			"rules":   map[string]any{ruleName: rule(ruleName, cron, days)},
+			"rules":   map[string]any{ruleName: rule(cron, days)},
 			"selections": map[string]any{"tags": map[string]any{"backup-" + tag: map[string]any{
 				"iam_role_arn": map[string]any{"@@assign": "arn:aws:iam::$account:role/BackupServiceRole"},
 				"tag_key":      map[string]any{"@@assign": "backup"},
