@@ -17,6 +17,9 @@ TOOLS         := $(CURDIR)/.tools
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(TOOLS)/bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
 FUNCTIONS     := backup-org-policy-manager tag-reapplier
+# The Lambda build flags, for `make build`, `sam build`, `make local` and the
+# tests' builds (internal/runtimeapi reads this line: plain words and double
+# quotes only).
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
@@ -140,11 +143,12 @@ build:
 	$(MAKE) build-TagReapplierFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/tag-reapplier
 
 # Binaries for this machine, run under a local Lambda Runtime API by the demo
-# and the end-to-end tests (same flags as internal/runtimeapi.Build).
+# and the end-to-end tests (internal/runtimeapi.Build reads LAMBDA_FLAGS from
+# this file, so all three builds share one definition).
 local: $(addprefix bin/local/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
 bin/local/%/bootstrap: FORCE
-	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $@ ./functions/$*
+	CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
 demo: local
 	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -events events

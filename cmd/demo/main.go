@@ -18,10 +18,10 @@ import (
 )
 
 func main() {
-	bootstrap := flag.String("bootstrap", "bin/local/backup-org-policy-manager/bootstrap", "the policy manager binary")
-	reapplier := flag.String("reapplier", "bin/local/tag-reapplier/bootstrap", "the tag re-applier binary")
+	bootstrap := flag.String("bootstrap", filepath.Join("bin", "local", "backup-org-policy-manager", "bootstrap"), "the policy manager binary")
+	reapplier := flag.String("reapplier", filepath.Join("bin", "local", "tag-reapplier", "bootstrap"), "the tag re-applier binary")
 	events := flag.String("events", "events", "directory of sample events")
-	logs := flag.String("logs", "bin/demo-function.log", "file for the function's own log lines")
+	logs := flag.String("logs", filepath.Join("bin", "demo-function.log"), "file for the function's own log lines")
 	flag.Parse()
 
 	if err := run(*bootstrap, *reapplier, *events, *logs); err != nil {

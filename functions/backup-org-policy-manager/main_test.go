@@ -11,6 +11,7 @@ import (
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/localenv"
+	"github.com/backup-as-code/orgbackup/internal/localenv/localenvtest"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
 )
 
@@ -18,10 +19,10 @@ import (
 // through a local Runtime API, with AWS_ENDPOINT_URL at the emulator and the
 // ResponseURL at the emulator's stand-in for CloudFormation's S3 bucket.
 func TestBootstrap(t *testing.T) {
-	bootstrap := localenv.BuildFunction(t, "backup-org-policy-manager")
+	bootstrap := localenvtest.BuildFunction(t, "backup-org-policy-manager")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	event := func(name string) []byte { return localenv.SampleEvent(t, name) }
+	event := func(name string) []byte { return localenvtest.SampleEvent(t, name) }
 
 	t.Run("create, update, delete", func(t *testing.T) {
 		var logs logcapture.Buffer
@@ -163,10 +164,10 @@ func TestBootstrap(t *testing.T) {
 // event's ResponseURL is on an allowed host and its stack in an allowed
 // account, before any AWS call.
 func TestBootstrapTrust(t *testing.T) {
-	bootstrap := localenv.BuildFunction(t, "backup-org-policy-manager")
+	bootstrap := localenvtest.BuildFunction(t, "backup-org-policy-manager")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	create := localenv.SampleEvent(t, "org-policy-create.json")
+	create := localenvtest.SampleEvent(t, "org-policy-create.json")
 
 	var logs logcapture.Buffer
 	env, err := localenv.StartPolicyManager(ctx, localenv.Options{Bootstrap: bootstrap, Output: &logs, Env: []string{"AWS_LAMBDA_LOG_LEVEL=ERROR"}})

@@ -39,7 +39,11 @@ func main() {
 		logger.Error("invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{Tracing: true, Logger: logger})
+	if err := awsclient.ConfigureTracing(logger, os.Getenv); err != nil {
+		logger.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	cfg, err := awsclient.Load(context.Background(), awsclient.Options{Tracing: true})
 	if err != nil {
 		logger.Error("cannot start", "error", err.Error())
 		os.Exit(1)

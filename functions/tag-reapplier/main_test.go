@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backup-as-code/orgbackup/internal/localenv"
+	"github.com/backup-as-code/orgbackup/internal/localenv/localenvtest"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
 )
 
@@ -17,10 +18,10 @@ import (
 // Lambda Runtime API with the sample restore events, AWS_ENDPOINT_URL at the
 // emulator.
 func TestBootstrap(t *testing.T) {
-	bootstrap := localenv.BuildFunction(t, "tag-reapplier")
+	bootstrap := localenvtest.BuildFunction(t, "tag-reapplier")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	event := func(name string) []byte { return localenv.SampleEvent(t, name) }
+	event := func(name string) []byte { return localenvtest.SampleEvent(t, name) }
 
 	t.Run("restore events and a backfill", func(t *testing.T) {
 		var out logcapture.Buffer

@@ -94,20 +94,10 @@ func (e *Emulator) serveResponseUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusForbidden, "SignatureDoesNotMatch", false)
 		return
 	}
-	latency, fault := e.faults.pick(ResponseService, "PutResponse")
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			fail(499, "ClientClosedRequest", true)
-			return
-		}
-	}
-	if fault != nil && !fault.AfterHandling {
-		aerr := faultError("s3", fault.Kind)
-		fail(aerr.Status, aerr.Code, true)
+	// The ResponseURL is S3's: faults render as S3 errors.
+	before, after := e.injectFaults(r.Context(), ResponseService, "PutResponse", "s3")
+	if before != nil {
+		fail(before.Status, before.Code, true)
 		return
 	}
 	s := e.responses
@@ -119,9 +109,8 @@ func (e *Emulator) serveResponseUpload(w http.ResponseWriter, r *http.Request) {
 	for _, ch := range waiters {
 		close(ch)
 	}
-	if fault != nil {
-		aerr := faultError("s3", fault.Kind)
-		fail(aerr.Status, aerr.Code, true)
+	if after != nil {
+		fail(after.Status, after.Code, true)
 		return
 	}
 	rec.End = time.Now()

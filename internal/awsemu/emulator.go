@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -107,7 +106,7 @@ func Start(opts Options) (*Emulator, error) {
 	e.services = map[string]service{
 		"organizations": newJSONProtocol("AWSOrganizationsV20161128", orgs.operations(), unrecognizedClientJSON),
 		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
-		"s3":            e.s3,
+		"s3":            e.s3.protocol(),
 		"backup":        e.backup.protocol(),
 		"tagging":       newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
 		"ec2":           newEC2QueryProtocol("http://ec2.amazonaws.com/doc/2016-11-15/", e.ec2.operations()),
@@ -125,8 +124,16 @@ func Start(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
+// TB is the part of testing.TB that New uses. It is declared here so that
+// the package does not import testing: the demo binary links awsemu.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
 // New starts an emulator for a test and stops it when the test ends.
-func New(tb testing.TB, opts Options) *Emulator {
+func New(tb TB, opts Options) *Emulator {
 	tb.Helper()
 	e, err := Start(opts)
 	if err != nil {
@@ -246,21 +253,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.caller = principal
 
-	latency, fault := e.faults.pick(auth.service, op)
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			rec.Injected = true
-			rec.ErrorCode = "ClientClosedRequest"
-			finish(nil, true)
-			return
-		}
-	}
-	if fault != nil && !fault.AfterHandling {
-		finish(faultError(auth.service, fault.Kind), true)
+	before, after := e.injectFaults(r.Context(), auth.service, op, auth.service)
+	if before != nil {
+		finish(before, true)
 		return
 	}
 
@@ -271,13 +266,13 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		finish(aerr, false)
 		return
 	}
-	if fault != nil {
-		finish(faultError(auth.service, fault.Kind), true)
+	if after != nil {
+		finish(after, true)
 		return
 	}
 	w.Header().Set("X-Amzn-RequestId", c.requestID)
 	respond(w)
-	finish(nil, latency > 0)
+	finish(nil, false)
 }
 
 func requestID(seq int) string {

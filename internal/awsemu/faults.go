@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -173,4 +174,35 @@ func faultError(service string, kind FaultKind) *APIError {
 		return withStatus(clientError("AccessDeniedException", "Access denied (injected fault)."), http.StatusForbidden)
 	}
 	return nil
+}
+
+// clientClosedRequest is the call-log code of a call whose client gave up
+// while injected latency held it (nginx's 499: no AWS error reaches anyone).
+const clientClosedRequest = "ClientClosedRequest"
+
+// injectFaults picks the faults of one call (selected by service and
+// operation) and waits out their latency. before is the error to answer
+// instead of handling the call: the fault's, or clientClosedRequest when
+// the client gave up during the wait. after is the error to answer instead
+// of the response once the call has taken effect (AfterHandling). Errors
+// are rendered as errorService's own.
+func (e *Emulator) injectFaults(ctx context.Context, service, operation, errorService string) (before, after *APIError) {
+	latency, fault := e.faults.pick(service, operation)
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return &APIError{Code: clientClosedRequest, Status: 499, Message: "The client closed the request during injected latency."}, nil
+		}
+	}
+	switch {
+	case fault == nil:
+		return nil, nil
+	case fault.AfterHandling:
+		return nil, faultError(errorService, fault.Kind)
+	default:
+		return faultError(errorService, fault.Kind), nil
+	}
 }

@@ -3,20 +3,14 @@ package awsemu
 import (
 	"bytes"
 	"crypto/md5"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
-	"encoding/xml"
 	"fmt"
-	"hash/crc32"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
-// s3Service is a small S3: buckets holding versioned objects, served with
-// the REST-XML protocol, path-style or virtual-hosted-style.
+// s3Service is a small S3: buckets holding versioned objects (the
+// REST-XML protocol that serves it is protocol_restxml.go).
 type s3Service struct {
 	buckets map[string]*bucket
 	version int
@@ -64,82 +58,66 @@ func (s *s3Service) put(b *bucket, key string, data []byte) string {
 	return v.versionID
 }
 
-// location splits a request into bucket and key, path-style
-// (/bucket/key) or virtual-hosted-style (bucket.host/key).
-func (s *s3Service) location(r *http.Request) (bucketName, key string) {
-	host, _, _ := strings.Cut(r.Host, ":")
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	if name, _, ok := strings.Cut(host, "."); ok && strings.Count(host, ".") > 0 && !isIPv4(host) && name != "s3" {
-		return name, path
+func (s *s3Service) protocol() *restXMLProtocol {
+	return &restXMLProtocol{
+		ops: map[string]restXMLOp{
+			"CreateBucket": s.createBucket,
+			"PutObject":    s.putObject,
+			"GetObject":    s.getObject,
+			"HeadObject":   s.getObject,
+		},
+		invalid: s3InvalidToken,
 	}
-	bucketName, key, _ = strings.Cut(path, "/")
-	return bucketName, key
 }
 
-func isIPv4(host string) bool {
-	parts := strings.Split(host, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
-		if _, err := strconv.Atoi(p); err != nil {
-			return false
+func (s *s3Service) createBucket(c *call, req restXMLRequest) (any, *APIError) {
+	c.target = "s3://" + req.bucket
+	if b := s.buckets[req.bucket]; b != nil {
+		if b.owner == c.caller.Account {
+			return nil, withStatus(clientError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it."), http.StatusConflict)
 		}
+		return nil, withStatus(clientError("BucketAlreadyExists", "The requested bucket name is not available."), http.StatusConflict)
 	}
-	return true
+	s.buckets[req.bucket] = &bucket{owner: c.caller.Account, objects: map[string][]s3Object{}}
+	return restXMLLocationOutput{location: "/" + req.bucket}, nil
 }
 
-func (s *s3Service) operation(r *http.Request, _ []byte) (string, *APIError) {
-	_, key := s.location(r)
-	switch {
-	case r.Method == http.MethodPut && key == "":
-		return "CreateBucket", nil
-	case r.Method == http.MethodPut:
-		return "PutObject", nil
-	case r.Method == http.MethodGet && key != "":
-		return "GetObject", nil
-	case r.Method == http.MethodHead && key != "":
-		return "HeadObject", nil
-	}
-	return "", &APIError{Code: "NotImplemented", Message: "A header you provided implies functionality that is not implemented", Status: http.StatusNotImplemented}
-}
-
-func (s *s3Service) serve(c *call, r *http.Request, body []byte) (responder, *APIError) {
-	name, key := s.location(r)
-	c.target = "s3://" + name + "/" + key
-	if c.op == "CreateBucket" {
-		c.target = "s3://" + name
-		if b := s.buckets[name]; b != nil {
-			if b.owner == c.caller.Account {
-				return nil, withStatus(clientError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it."), http.StatusConflict)
-			}
-			return nil, withStatus(clientError("BucketAlreadyExists", "The requested bucket name is not available."), http.StatusConflict)
-		}
-		s.buckets[name] = &bucket{owner: c.caller.Account, objects: map[string][]s3Object{}}
-		return func(w http.ResponseWriter) { w.Header().Set("Location", "/"+name) }, nil
-	}
-	b := s.buckets[name]
+func (s *s3Service) bucket(c *call, req restXMLRequest) (*bucket, *APIError) {
+	c.target = "s3://" + req.bucket + "/" + req.key
+	b := s.buckets[req.bucket]
 	if b == nil {
 		return nil, withStatus(clientError("NoSuchBucket", "The specified bucket does not exist"), http.StatusNotFound)
 	}
-	if c.op == "PutObject" {
-		v := s.put(b, key, body)
-		sum := md5.Sum(body)
-		return func(w http.ResponseWriter) {
-			w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
-			w.Header().Set("x-amz-version-id", v)
-		}, nil
+	return b, nil
+}
+
+func (s *s3Service) putObject(c *call, req restXMLRequest) (any, *APIError) {
+	b, aerr := s.bucket(c, req)
+	if aerr != nil {
+		return nil, aerr
 	}
-	versions := b.objects[key]
+	v := s.put(b, req.key, req.body)
+	return restXMLPutOutput{etag: etag(req.body), versionID: v}, nil
+}
+
+// getObject serves GetObject and HeadObject: the latest version, or the one
+// versionId names, which needs s3:GetObjectVersion (Amazon S3 API
+// Reference, GetObject, "Versioning").
+func (s *s3Service) getObject(c *call, req restXMLRequest) (any, *APIError) {
+	b, aerr := s.bucket(c, req)
+	if aerr != nil {
+		return nil, aerr
+	}
+	versions := b.objects[req.key]
 	if len(versions) == 0 {
 		return nil, withStatus(clientError("NoSuchKey", "The specified key does not exist."), http.StatusNotFound)
 	}
 	obj := versions[len(versions)-1]
-	if want := r.URL.Query().Get("versionId"); want != "" {
+	if req.versionID != "" {
 		c.actions = []string{iamAction("s3", c.op+"Version")}
 		found := false
 		for _, v := range versions {
-			if v.versionID == want {
+			if v.versionID == req.versionID {
 				obj, found = v, true
 			}
 		}
@@ -147,44 +125,16 @@ func (s *s3Service) serve(c *call, r *http.Request, body []byte) (responder, *AP
 			return nil, withStatus(clientError("NoSuchVersion", "The specified version does not exist."), http.StatusNotFound)
 		}
 	}
-	sum := md5.Sum(obj.data)
-	return func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", strconv.Itoa(len(obj.data)))
-		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
-		w.Header().Set("Last-Modified", obj.modified.Format(http.TimeFormat))
-		w.Header().Set("x-amz-version-id", obj.versionID)
-		if strings.EqualFold(r.Header.Get("x-amz-checksum-mode"), "ENABLED") {
-			// Objects keep the CRC32 the SDK computes on upload; returning it
-			// lets the SDK validate the download, as with real S3.
-			sum := crc32.ChecksumIEEE(obj.data)
-			w.Header().Set("x-amz-checksum-crc32", base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum)))
-			w.Header().Set("x-amz-checksum-type", "FULL_OBJECT")
-		}
-		if r.Method == http.MethodGet {
-			_, _ = w.Write(obj.data)
-		}
-	}, nil
+	return restXMLObjectOutput{data: obj.data, etag: etag(obj.data), versionID: obj.versionID, modified: obj.modified}, nil
 }
 
-func (s *s3Service) writeError(w http.ResponseWriter, c *call, e *APIError) {
-	w.Header().Set("x-amz-request-id", c.requestID)
-	if c.op == "HeadObject" {
-		w.WriteHeader(e.Status)
-		return
-	}
-	data, _ := xml.Marshal(struct {
-		XMLName   xml.Name `xml:"Error"`
-		Code      string
-		Message   string
-		RequestID string `xml:"RequestId"`
-	}{Code: e.Code, Message: e.Message, RequestID: c.requestID})
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(data)
+// etag is S3's ETag of an object uploaded in one part: its MD5, in hex.
+func etag(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
 }
 
-func (s *s3Service) invalidToken(expired bool) *APIError {
+func s3InvalidToken(expired bool) *APIError {
 	if expired {
 		return clientError("ExpiredToken", "The provided token has expired.")
 	}

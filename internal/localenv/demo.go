@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/backup-as-code/orgbackup/internal/awsemu"
 )
 
 // DemoOptions configure Demo.
@@ -34,7 +36,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	}
 	defer env.Close()
 	w := o.Out
-	fmt.Fprintf(w, "Emulated organization %s: management account 111111111111, root r-a1b2.\n", "o-a1b2c3d4e5")
+	fmt.Fprintf(w, "Emulated organization %s: management account %s, root %s.\n", awsemu.SampleOrgID, awsemu.SampleManagementAccount, awsemu.SampleRootID)
 	fmt.Fprintf(w, "Function %s started as Lambda does (ready in %v); its logs go to %s.\n",
 		o.Bootstrap, env.Function.FirstRequest().Sub(env.Function.Started).Round(time.Millisecond), o.LogPath)
 

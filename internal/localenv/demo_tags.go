@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 
 	lastRequest := ""
 	for _, name := range []string{"restore-created-state.json", "restore-running.json", "restore-completed.json", "restore-completed.json", "backfill.json"} {
-		payload, err := os.ReadFile(o.EventsDir + "/" + name)
+		payload, err := os.ReadFile(filepath.Join(o.EventsDir, name))
 		if err != nil {
 			return err
 		}

@@ -9,20 +9,21 @@ import (
 	"time"
 
 	"github.com/backup-as-code/orgbackup/internal/localenv"
+	"github.com/backup-as-code/orgbackup/internal/localenv/localenvtest"
 )
 
 // TestDemo runs what `make demo` runs and checks its report.
 func TestDemo(t *testing.T) {
-	bin := localenv.BuildFunction(t, "backup-org-policy-manager")
+	bin := localenvtest.BuildFunction(t, "backup-org-policy-manager")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, logs bytes.Buffer
 	err := localenv.Demo(ctx, localenv.DemoOptions{
 		Bootstrap: bin,
 		Events: []string{
-			filepath.Join(localenv.EventsDir(), "org-policy-create.json"),
-			filepath.Join(localenv.EventsDir(), "org-policy-update.json"),
-			filepath.Join(localenv.EventsDir(), "org-policy-delete.json"),
+			filepath.Join(localenvtest.EventsDir(), "org-policy-create.json"),
+			filepath.Join(localenvtest.EventsDir(), "org-policy-update.json"),
+			filepath.Join(localenvtest.EventsDir(), "org-policy-delete.json"),
 		},
 		Out: &out, Logs: &logs, LogPath: "function.log",
 	})
@@ -53,11 +54,11 @@ func TestDemo(t *testing.T) {
 
 // TestTagDemo runs the tag re-applier half of `make demo`.
 func TestTagDemo(t *testing.T) {
-	bin := localenv.BuildFunction(t, "tag-reapplier")
+	bin := localenvtest.BuildFunction(t, "tag-reapplier")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, logs bytes.Buffer
-	if err := localenv.TagDemo(ctx, localenv.TagDemoOptions{Bootstrap: bin, EventsDir: localenv.EventsDir(), Out: &out, Logs: &logs}); err != nil {
+	if err := localenv.TagDemo(ctx, localenv.TagDemoOptions{Bootstrap: bin, EventsDir: localenvtest.EventsDir(), Out: &out, Logs: &logs}); err != nil {
 		t.Fatalf("TagDemo: %v\n%s", err, out.String())
 	}
 	report := out.String()

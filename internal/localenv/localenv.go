@@ -22,9 +22,9 @@ import (
 // in the solution account, and the role it assumes in the management
 // account (cfn/ creates both in a real deployment).
 const (
-	ManagerRoleARN    = "arn:aws:iam::222222222222:role/backup-org-policy-manager"
-	ManagerSessionARN = "arn:aws:sts::222222222222:assumed-role/backup-org-policy-manager/backup-org-policy-manager"
-	OrgAdminRoleARN   = "arn:aws:iam::111111111111:role/BackupOrgPolicyManagerOrgAdmin"
+	ManagerRoleARN    = "arn:aws:iam::" + SolutionAccount + ":role/backup-org-policy-manager"
+	ManagerSessionARN = "arn:aws:sts::" + SolutionAccount + ":assumed-role/backup-org-policy-manager/backup-org-policy-manager"
+	OrgAdminRoleARN   = "arn:aws:iam::" + awsemu.SampleManagementAccount + ":role/BackupOrgPolicyManagerOrgAdmin"
 )
 
 // Env is emulated AWS and a function process served by a local Runtime API.
@@ -49,7 +49,7 @@ type Options struct {
 
 // SolutionAccount is the account of the manager function and of the sample
 // events' stack.
-const SolutionAccount = "222222222222"
+const SolutionAccount = awsemu.SampleSolutionAccount
 
 // StartPolicyManager starts emulated AWS with the sample organization and
 // the org-admin role, and the policy manager function with its execution

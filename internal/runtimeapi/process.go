@@ -97,8 +97,6 @@ func (f *Function) WaitReady(ctx context.Context) error {
 	}
 }
 
-func (f *Function) PID() int { return f.cmd.Process.Pid }
-
 // Stop kills the process, as Lambda does when it retires an execution
 // environment, and stops the server.
 func (f *Function) Stop() error {

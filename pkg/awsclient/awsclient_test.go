@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-xray-sdk-go/v2/strategy/ctxmissing"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
 
@@ -204,16 +207,74 @@ func TestRoleCredentialsRefreshBeforeExpiry(t *testing.T) {
 // The X-Ray tests change the X-Ray SDK's global configuration, so they do
 // not run in parallel.
 
-func TestTracingIsQuietOutsideLambda(t *testing.T) {
+// TestConfigureTracing calls a traced client without a segment in its
+// context: outside Lambda the X-Ray SDK stays quiet; in Lambda it logs the
+// missing segment as an error, through the function's JSON logger. Each
+// case sets the process-wide state itself, so the order of the tests does
+// not matter.
+func TestConfigureTracing(t *testing.T) {
+	emu := awsemu.New(t, awsemu.Options{})
+	tests := []struct {
+		name       string
+		taskRoot   string
+		wantLogged bool
+	}{
+		{"outside Lambda", "", false},
+		{"in Lambda", "/var/task", true},
+		{"outside Lambda again", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if v, ok := os.LookupEnv("AWS_XRAY_CONTEXT_MISSING"); ok {
+				t.Skipf("AWS_XRAY_CONTEXT_MISSING=%s overrides the strategy", v)
+			}
+			var logs logcapture.Buffer
+			logger := slog.New(slog.NewJSONHandler(&logs, nil))
+			getenv := func(k string) string {
+				if k == "LAMBDA_TASK_ROOT" {
+					return tt.taskRoot
+				}
+				return ""
+			}
+			if err := awsclient.ConfigureTracing(logger, getenv); err != nil {
+				t.Fatal(err)
+			}
+			cfg := load(t, emu, mgmtAdmin, awsclient.Options{Tracing: true})
+			if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+				t.Fatal(err)
+			}
+			logged := strings.Contains(logs.String(), "segment cannot be found")
+			if logged != tt.wantLogged {
+				t.Errorf("missing segment logged: %v, want %v; logs:\n%s", logged, tt.wantLogged, logs.String())
+			}
+			if logged && (!strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"component":"xray"`)) {
+				t.Errorf("X-Ray's message is not an ERROR record of component xray:\n%s", logs.String())
+			}
+		})
+	}
+	// Leave the quiet strategy and the SDK's own logger for the next test.
+	xray.SetLogger(xraylog.NewDefaultLogger(os.Stdout, xraylog.LogLevelInfo))
+}
+
+// TestLoadLeavesXRayAlone loads a traced configuration and checks that the
+// X-Ray logger set before is still the one in use.
+func TestLoadLeavesXRayAlone(t *testing.T) {
 	var logs logcapture.Buffer
 	xray.SetLogger(xraylog.NewDefaultLogger(&logs, xraylog.LogLevelDebug))
+	if err := xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultLogErrorStrategy()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		xray.SetLogger(xraylog.NewDefaultLogger(os.Stdout, xraylog.LogLevelInfo))
+		_ = awsclient.ConfigureTracing(nil, func(string) string { return "" })
+	})
 	emu := awsemu.New(t, awsemu.Options{})
 	cfg := load(t, emu, mgmtAdmin, awsclient.Options{Tracing: true})
 	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(logs.String(), "context missing") || strings.Contains(logs.String(), "segment cannot be found") {
-		t.Errorf("X-Ray complained outside Lambda:\n%s", logs.String())
+	if !strings.Contains(logs.String(), "segment cannot be found") {
+		t.Errorf("Load replaced the X-Ray logger or its context-missing strategy; the logger set before saw:\n%s", logs.String())
 	}
 }
 

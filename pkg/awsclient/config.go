@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,12 +34,9 @@ type Options struct {
 	// default DefaultMaxBackoff.
 	MaxBackoff time.Duration
 	// Tracing adds X-Ray instrumentation to every client made from the
-	// configuration.
+	// configuration. It changes no process-wide X-Ray setting: the entry
+	// point calls ConfigureTracing once for that.
 	Tracing bool
-	// Logger receives the X-Ray SDK's own messages as JSON log records
-	// (by default it prints plain text to stdout, which breaks JSON
-	// logs); nil leaves the X-Ray SDK's logger as it is.
-	Logger *slog.Logger
 	// ConfigOptions are applied after this package's own, for overrides
 	// such as config.WithBaseEndpoint or static credentials in tests.
 	ConfigOptions []func(*config.LoadOptions) error
@@ -81,31 +76,39 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	cfg.APIOptions = append(cfg.APIOptions, RecordAttempts)
 	if opts.Tracing {
-		if opts.Logger != nil {
-			xray.SetLogger(xrayLogger{opts.Logger})
-		}
-		Instrument(&cfg)
+		// Subsegments for every call, under the segment of the context.
+		awsv2.AWSV2Instrumentor(&cfg.APIOptions)
 	}
 	return cfg, nil
 }
 
-var quietOutsideLambda sync.Once
-
-// Instrument adds X-Ray subsegments to every client made from cfg.
+// ConfigureTracing sets the X-Ray SDK's process-wide settings; each
+// function's main calls it once, before Load, so nothing depends on which
+// code loads a configuration first.
 //
-// In Lambda the runtime puts the trace header in each invocation's context
-// and the SDK records subsegments under the function's facade segment.
-// Elsewhere (tests, the demo, a laptop) there is no segment to record
-// under; unless AWS_XRAY_CONTEXT_MISSING says otherwise, the SDK is told to
-// ignore that instead of logging an error for every call.
-func Instrument(cfg *aws.Config) {
-	quietOutsideLambda.Do(func() {
-		if os.Getenv(xray.LambdaTaskRootKey) == "" && os.Getenv("AWS_XRAY_CONTEXT_MISSING") == "" {
-			// Configure fails only on a bad DaemonAddr, which is not set here.
-			_ = xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
-		}
-	})
-	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+// The X-Ray SDK's messages go to logger as JSON log records (by default the
+// SDK prints plain text to stdout, which breaks JSON logs); nil leaves its
+// logger as it is.
+//
+// In Lambda (getenv(LAMBDA_TASK_ROOT) set) the runtime puts the trace
+// header in each invocation's context and the SDK records subsegments
+// under the function's facade segment; a call without one is an error
+// worth logging, the SDK's default. Elsewhere (tests, the demo, a laptop)
+// no segment exists, so the SDK ignores the missing context instead of
+// logging an error for every call. AWS_XRAY_CONTEXT_MISSING, which the SDK
+// reads itself, overrides both.
+func ConfigureTracing(logger *slog.Logger, getenv func(string) string) error {
+	if logger != nil {
+		xray.SetLogger(xrayLogger{logger})
+	}
+	var strategy ctxmissing.Strategy = ctxmissing.NewDefaultLogErrorStrategy()
+	if getenv(xray.LambdaTaskRootKey) == "" {
+		strategy = ctxmissing.NewDefaultIgnoreErrorStrategy()
+	}
+	if err := xray.Configure(xray.Config{ContextMissingStrategy: strategy}); err != nil {
+		return fmt.Errorf("configuring X-Ray: %w", err)
+	}
+	return nil
 }
 
 // xrayLogger writes the X-Ray SDK's messages through slog. Its info

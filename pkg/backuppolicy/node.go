@@ -150,31 +150,5 @@ func writeString(buf *bytes.Buffer, s string) {
 	buf.Truncate(buf.Len() - 1)
 }
 
-// Interface returns the value as encoding/json would decode it (map[string]any,
-// []any, string, float64 as json.Number, bool, nil).
-func (n *Node) Interface() any {
-	switch n.Kind {
-	case Bool:
-		return n.Bool
-	case Number:
-		return json.Number(n.Text)
-	case String:
-		return n.Text
-	case Array:
-		out := make([]any, len(n.Elems))
-		for i, e := range n.Elems {
-			out[i] = e.Interface()
-		}
-		return out
-	case Object:
-		out := make(map[string]any, len(n.Members))
-		for _, m := range n.Members {
-			out[m.Key] = m.Value.Interface()
-		}
-		return out
-	}
-	return nil
-}
-
 // Chars counts characters the way the Organizations size limit does.
 func Chars(b []byte) int { return utf8.RuneCount(b) }

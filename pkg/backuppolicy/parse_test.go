@@ -97,3 +97,29 @@ func FuzzParseJSON(f *testing.F) {
 		}
 	})
 }
+
+// Interface returns (for the tests' comparisons) the value as encoding/json would decode it (map[string]any,
+// []any, string, float64 as json.Number, bool, nil).
+func (n *Node) Interface() any {
+	switch n.Kind {
+	case Bool:
+		return n.Bool
+	case Number:
+		return json.Number(n.Text)
+	case String:
+		return n.Text
+	case Array:
+		out := make([]any, len(n.Elems))
+		for i, e := range n.Elems {
+			out[i] = e.Interface()
+		}
+		return out
+	case Object:
+		out := make(map[string]any, len(n.Members))
+		for _, m := range n.Members {
+			out[m.Key] = m.Value.Interface()
+		}
+		return out
+	}
+	return nil
+}

@@ -1,8 +1,12 @@
-package localenv
+// Package localenvtest holds the test helpers of the end-to-end tests: it
+// builds the function binaries localenv runs and reads the sample events.
+// It imports testing, so only tests import it (no binary links it).
+package localenvtest
 
 import (
 	"context"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -23,7 +27,7 @@ func BuildFunction(t testing.TB, name string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin, err := runtimeapi.Build(ctx, modulePath+"/functions/"+name, t.TempDir())
+	bin, err := runtimeapi.Build(ctx, path.Join(modulePath, "functions", name), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +37,7 @@ func BuildFunction(t testing.TB, name string) string {
 // EventsDir is the repository's events/ directory.
 func EventsDir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "events")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "events")
 }
 
 // SampleEvent reads events/<name>.
