@@ -154,3 +154,50 @@ func TestWorkflows(t *testing.T) {
 		}
 	}
 }
+
+// TestStackSetParameters: each StackSet passes only parameters its template
+// declares, and every parameter of the template without a default
+// (CloudFormation fails the operation otherwise: "Parameters: [...] do not
+// exist in the template" / "must have values"); the template is plain
+// CloudFormation, since service-managed StackSets take no transforms.
+func TestStackSetParameters(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "cfn", "stacksets.yaml"))
+	checked := 0
+	for _, r := range tpl.Resources() {
+		if r.Type != "AWS::CloudFormation::StackSet" {
+			continue
+		}
+		file, _ := r.Metadata["TemplateFile"].(string)
+		if file == "" {
+			t.Errorf("%s: no Metadata.TemplateFile naming the template it deploys", r.LogicalID)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, file)); err != nil {
+			continue // TestTemplatesNameExistingFiles reports it
+		}
+		checked++
+		member := load(t, filepath.Join(root, file))
+		if member.Doc["Transform"] != nil {
+			t.Errorf("%s: %s has a Transform", r.LogicalID, file)
+		}
+		declared := member.Section("Parameters")
+		given := map[string]bool{}
+		params, _ := r.Properties["Parameters"].([]any)
+		for _, p := range params {
+			key, _ := p.(map[string]any)["ParameterKey"].(string)
+			given[key] = true
+			if _, ok := declared[key]; !ok {
+				t.Errorf("%s passes %s, which %s does not declare", r.LogicalID, key, file)
+			}
+		}
+		for name, p := range declared {
+			if _, hasDefault := p.(map[string]any)["Default"]; !hasDefault && !given[name] {
+				t.Errorf("%s does not pass %s, which %s requires (no default)", r.LogicalID, name, file)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no StackSet template checked")
+	}
+}
