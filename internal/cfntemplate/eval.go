@@ -61,6 +61,13 @@ func (e *evaluator) parameter(name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("ref to %s: not a parameter or given pseudo parameter", name)
 	}
+	// An SSM parameter type's default is the name of a Parameter Store
+	// parameter, whose value CloudFormation reads at deploy time
+	// (CloudFormation User Guide, "Specify existing resources at runtime
+	// with CloudFormation-supplied parameter types").
+	if typ, _ := p["Type"].(string); strings.HasPrefix(typ, "AWS::SSM::Parameter::Value<") {
+		return "", fmt.Errorf("ref to %s: its value is read from SSM Parameter Store at deploy time", name)
+	}
 	def, ok := p["Default"]
 	if !ok {
 		return "", fmt.Errorf("ref to %s: the parameter has no default and the deployment no value", name)

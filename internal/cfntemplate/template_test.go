@@ -552,7 +552,11 @@ func TestBuildspecs(t *testing.T) {
 	t.Parallel()
 	want := map[string][]string{
 		"validate.yml":     {"make tools", "make fmt-check vet lint", "make check-templates", "cfn_nag_scan", `gem install cfn-nag --version "$CFN_NAG_VERSION"`},
-		"test-package.yml": {"make tools", "make unit", "make check-templates", "sam package"},
+		"test-package.yml": {"make tools", "make unit", "make check-templates", "sam package", "buildspecs/package-stacksets.sh"},
+		// CI never waits for a person at a change set, and an unchanged
+		// stack is no failure; a StackSet update is awaited and reported.
+		"deploy.yml": {"make tools", "sam deploy", "--config-env \"$SAM_CONFIG_ENV\"", "--no-confirm-changeset", "--no-fail-on-empty-changeset",
+			"aws cloudformation deploy --template-file cfn/stacksets.yaml", "buildspecs/stackset-status.sh", "aws cloudformation deploy --template-file cfn/org-policies.yaml"},
 	}
 	release := goModRelease(t, filepath.Join(root, "go.mod"))
 	const install = `export PATH="$(buildspecs/install-go-toolchain.sh)/bin:$PATH"`
@@ -614,6 +618,9 @@ func TestBuildspecs(t *testing.T) {
 	ph, _ := spec.Doc["phases"].(map[string]any)
 	if strings.Contains(jsonOf(ph["build"]), "sam package") || !strings.Contains(jsonOf(ph["post_build"]), "sam package") {
 		t.Error("test-package.yml: sam package belongs in post_build, after the tests")
+	}
+	if arts, _ := spec.Doc["artifacts"].(map[string]any); !slices.Contains(strs(arts["files"]), "stacksets-parameters.txt") {
+		t.Error("test-package.yml: the deploy stage needs stacksets-parameters.txt (the content-addressed keys) as an artifact")
 	}
 }
 
