@@ -23,11 +23,11 @@ FUNCTIONS     := backup-org-policy-manager tag-reapplier
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test unit fmt-check vet lint tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
+.PHONY: test unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
 
 # The Python tools install (network and disk, mostly) while the Go tests use
 # the CPUs; --output-sync keeps each target's output together.
-test: fmt-check vet lint
+test: fmt-check vet lint lint-workflows
 	$(MAKE) --no-print-directory -j2 --output-sync=target unit tools
 	$(MAKE) --no-print-directory check-templates
 
@@ -118,6 +118,13 @@ $(GOLANGCI_LINT):
 
 lint: $(GOLANGCI_LINT)
 	$(GOLANGCI_LINT) run ./...
+
+# The GitHub Actions workflows: syntax, expressions, action inputs and, when
+# shellcheck is installed, their run scripts.
+ACTIONLINT_VERSION := v1.7.7
+
+lint-workflows:
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # The Lambda build: provided.al2023 on arm64 runs a static binary named
 # bootstrap; lambda.norpc drops the go1.x RPC entry point. `sam build` calls

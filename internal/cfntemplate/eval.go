@@ -61,6 +61,13 @@ func (e *evaluator) parameter(name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("ref to %s: not a parameter or given pseudo parameter", name)
 	}
+	// An SSM parameter type's default is the name of a Parameter Store
+	// parameter, whose value CloudFormation reads at deploy time
+	// (CloudFormation User Guide, "Specify existing resources at runtime
+	// with CloudFormation-supplied parameter types").
+	if typ, _ := p["Type"].(string); strings.HasPrefix(typ, "AWS::SSM::Parameter::Value<") {
+		return "", fmt.Errorf("ref to %s: its value is read from SSM Parameter Store at deploy time", name)
+	}
 	def, ok := p["Default"]
 	if !ok {
 		return "", fmt.Errorf("ref to %s: the parameter has no default and the deployment no value", name)
@@ -138,7 +145,21 @@ func (e *evaluator) function(name string, arg any) (any, error) {
 		if ref == "AWS::NoValue" {
 			return noValue{}, nil
 		}
-		return e.parameter(ref)
+		v, err := e.parameter(ref)
+		if err != nil {
+			return nil, err
+		}
+		// A CommaDelimitedList parameter is a list of strings, the
+		// empty string a list of one empty string (CloudFormation User
+		// Guide, "Parameters": CommaDelimitedList).
+		if p, _ := e.t.Section("Parameters")[ref].(map[string]any); p["Type"] == "CommaDelimitedList" {
+			var out []any
+			for _, s := range strings.Split(v, ",") {
+				out = append(out, strings.TrimSpace(s))
+			}
+			return out, nil
+		}
+		return v, nil
 	case "Condition":
 		c, _ := arg.(string)
 		return e.condition(c)

@@ -38,7 +38,11 @@ var artifactPath = regexp.MustCompile(`^([A-Za-z0-9_\-]+)::(.+)$`)
 //     "Artifact::path" whose artifact is a Source action's output: the
 //     repository's tree;
 //   - an AWS::CloudFormation::Stack's TemplateURL given as a local path,
-//     which `aws cloudformation package` uploads, relative to the template.
+//     which `aws cloudformation package` uploads, relative to the template;
+//   - an AWS::CloudFormation::StackSet's Metadata.TemplateFile, the
+//     repository file its TemplateURL's object is uploaded from (`aws
+//     cloudformation package` does not upload StackSet templates:
+//     aws/aws-cli#5590), relative to the repository's root.
 func (t *Template) FileReferences() []FileReference {
 	var out []FileReference
 	for _, r := range t.Resources() {
@@ -51,6 +55,10 @@ func (t *Template) FileReferences() []FileReference {
 		case "AWS::CloudFormation::Stack":
 			if u, ok := r.Properties["TemplateURL"].(string); ok && !strings.Contains(u, "://") {
 				out = append(out, FileReference{Where: r.LogicalID + " TemplateURL", Path: u, FromTemplateDir: true})
+			}
+		case "AWS::CloudFormation::StackSet":
+			if f, ok := r.Metadata["TemplateFile"].(string); ok && f != "" {
+				out = append(out, FileReference{Where: r.LogicalID + " Metadata.TemplateFile", Path: f})
 			}
 		case "AWS::CodePipeline::Pipeline":
 			out = append(out, pipelineFiles(r)...)

@@ -31,13 +31,15 @@ func missingFiles(tpl *cfntemplate.Template, repo string) []string {
 }
 
 // TestFileReferencesFixture: build specs, a pipeline's source-artifact
-// paths and nested templates are found and checked; inline specs, values of
+// paths, nested templates and StackSets' template files are found and checked; inline specs, values of
 // intrinsic functions, URLs and build artifacts are not files of the
 // repository.
 func TestFileReferencesFixture(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "testdata/files.yaml")
 	want := []cfntemplate.FileReference{
+		{Where: "Audit Metadata.TemplateFile", Path: "internal/cfntemplate/testdata/good.yaml"},
+		{Where: "Members Metadata.TemplateFile", Path: "cfn/members.yaml"},
 		{Where: "Nested TemplateURL", Path: "../testdata/good.yaml", FromTemplateDir: true},
 		{Where: "Package Source.BuildSpec", Path: "buildspecs/package.yml"},
 		{Where: "Pipeline Stages[1].Actions[0].Configuration.Parameters", Path: "cfn/vaults-parameters.json"},
@@ -48,6 +50,7 @@ func TestFileReferencesFixture(t *testing.T) {
 		t.Errorf("file references (-want +got):\n%s", diff)
 	}
 	wantMissing := []string{
+		"Members Metadata.TemplateFile: cfn/members.yaml",
 		"Package Source.BuildSpec: buildspecs/package.yml",
 		"Pipeline Stages[1].Actions[0].Configuration.Parameters: cfn/vaults-parameters.json",
 		"Pipeline Stages[1].Actions[0].Configuration.TemplatePath: cfn/vaults.yaml",

@@ -85,6 +85,17 @@ func (t *Template) PolicyDocuments(logicalID string) ([]any, error) {
 			}
 			documents = append(documents, m)
 		}
+	case "AWS::Lambda::Function":
+		role, _ := r.Properties["Role"].(map[string]any)
+		getAtt, _ := role["Fn::GetAtt"].([]any)
+		if len(getAtt) != 2 || getAtt[1] != "Arn" {
+			return nil, fmt.Errorf("%s: Role %v is not !GetAtt <role>.Arn of this template; its grants cannot be checked", logicalID, r.Properties["Role"])
+		}
+		id, _ := getAtt[0].(string)
+		if res, ok := t.Resource(id); !ok || res.Type != "AWS::IAM::Role" {
+			return nil, fmt.Errorf("%s: Role names %s, not an AWS::IAM::Role of this template", logicalID, id)
+		}
+		return t.PolicyDocuments(id)
 	case "AWS::IAM::Role":
 		arns, _ := r.Properties["ManagedPolicyArns"].([]any)
 		for _, a := range arns {
@@ -180,8 +191,10 @@ func Allowed(statements []any, r Request) (bool, error) {
 		if s["NotAction"] != nil || s["NotResource"] != nil {
 			return false, fmt.Errorf("statement %v: NotAction and NotResource are not evaluated", s["Sid"])
 		}
+		// A role's trust policy has no Resource element: the resource is
+		// the role (IAM User Guide, "IAM JSON policy elements: Resource").
 		matches := slices.ContainsFunc(stringList(s["Action"]), func(a string) bool { return glob(strings.ToLower(a), strings.ToLower(r.Action)) }) &&
-			slices.ContainsFunc(stringList(s["Resource"]), func(p string) bool { return glob(p, r.Resource) })
+			(s["Resource"] == nil || slices.ContainsFunc(stringList(s["Resource"]), func(p string) bool { return glob(p, r.Resource) }))
 		if !matches || !principalMatches(s["Principal"], r.Principal) {
 			continue
 		}
@@ -211,11 +224,16 @@ func conditionMatches(block any, context map[string]string) (bool, error) {
 	for op, keys := range ops {
 		base, ifExists := strings.CutSuffix(op, "IfExists")
 		var match func(pattern, value string) bool
+		negated := false
 		switch base {
-		case "StringEquals", "ArnEquals":
+		case "StringEquals", "ArnEquals", "Bool":
 			match = func(p, v string) bool { return p == v }
 		case "StringLike", "ArnLike":
 			match = glob
+		case "StringNotEquals", "ArnNotEquals":
+			match, negated = func(p, v string) bool { return p == v }, true
+		case "StringNotLike", "ArnNotLike":
+			match, negated = glob, true
 		default:
 			return false, fmt.Errorf("condition operator %s is not evaluated", op)
 		}
@@ -223,12 +241,15 @@ func conditionMatches(block any, context map[string]string) (bool, error) {
 		for key, values := range km {
 			v, present := context[key]
 			if !present {
-				if !ifExists {
+				// A negated operator matches a request without the key
+				// (IAM User Guide, "Condition operators": "...Not..."
+				// operators and missing keys).
+				if !ifExists && !negated {
 					return false, nil
 				}
 				continue
 			}
-			if !slices.ContainsFunc(stringList(values), func(p string) bool { return match(p, v) }) {
+			if slices.ContainsFunc(stringList(values), func(p string) bool { return match(p, v) }) == negated {
 				return false, nil
 			}
 		}
@@ -247,7 +268,7 @@ func principalMatches(principal any, caller string) bool {
 	}
 	m, _ := principal.(map[string]any)
 	for _, v := range m {
-		if slices.Contains(stringList(v), caller) {
+		if slices.Contains(stringList(v), caller) || caller != "" && slices.Contains(stringList(v), "*") {
 			return true
 		}
 	}

@@ -22,6 +22,8 @@ import (
 type Template struct {
 	Name string
 	Doc  map[string]any
+	// root is the YAML document, comments and all (see WildcardResources).
+	root *yaml.Node
 }
 
 // Resource is one entry of the Resources section.
@@ -43,6 +45,10 @@ var shortTags = map[string]string{
 	"!ImportValue": "Fn::ImportValue", "!Join": "Fn::Join", "!Select": "Fn::Select",
 	"!Split": "Fn::Split", "!Sub": "Fn::Sub", "!Transform": "Fn::Transform", "!If": "Fn::If",
 	"!Equals": "Fn::Equals", "!And": "Fn::And", "!Or": "Fn::Or", "!Not": "Fn::Not",
+	// The rule functions of a Rules section (CloudFormation User Guide,
+	// "Rules"): Fn::Contains and the other assertion functions.
+	"!Contains": "Fn::Contains", "!EachMemberEquals": "Fn::EachMemberEquals", "!EachMemberIn": "Fn::EachMemberIn",
+	"!RefAll": "Fn::RefAll", "!ValueOf": "Fn::ValueOf", "!ValueOfAll": "Fn::ValueOfAll",
 }
 
 // Load reads and parses a template file.
@@ -75,7 +81,7 @@ func Parse(name string, data []byte) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: a template must be a mapping", name)
 	}
-	return &Template{Name: name, Doc: doc}, nil
+	return &Template{Name: name, Doc: doc, root: root.Content[0]}, nil
 }
 
 func convert(n *yaml.Node) (any, error) {

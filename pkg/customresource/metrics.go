@@ -118,6 +118,7 @@ const (
 func (m *metricWriter) write(ev cfn.Event, kind errorKind, awsRequestID string) error {
 	dims := [][]string{{"FunctionName"}, {"FunctionName", "RequestType"}}
 	failed := 0
+	now := m.now() // one instant for both timestamps
 	rec := map[string]any{
 		"FunctionName": m.function,
 		"RequestType":  requestTypeDimension(ev.RequestType),
@@ -126,7 +127,7 @@ func (m *metricWriter) write(ev cfn.Event, kind errorKind, awsRequestID string) 
 		// root node MAY contain any other members"); Lambda keeps the
 		// record's level only with a valid RFC 3339 timestamp (Lambda
 		// developer guide, "Log-level filtering").
-		lambdalog.TimestampKey: lambdalog.Timestamp(m.now()),
+		lambdalog.TimestampKey: lambdalog.Timestamp(now),
 	}
 	if kind != "" {
 		failed = 1
@@ -134,7 +135,7 @@ func (m *metricWriter) write(ev cfn.Event, kind errorKind, awsRequestID string) 
 		rec["ErrorKind"] = string(kind)
 	}
 	rec["_aws"] = map[string]any{
-		"Timestamp": m.now().UnixMilli(),
+		"Timestamp": now.UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
 			"Namespace":  m.namespace,
 			"Dimensions": dims,
