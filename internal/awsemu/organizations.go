@@ -70,7 +70,9 @@ func (s *orgService) operations() map[string]jsonOp {
 	ops := map[string]jsonOp{}
 	for name := range perOrg[0] {
 		ops[name] = func(c *call, body []byte) (any, *APIError) {
-			return perOrg[s.index(c.caller.Account)][name](c, body)
+			i := s.index(c.caller.Account)
+			s.orgs[i].progress()
+			return perOrg[i][name](c, body)
 		}
 	}
 	return ops
@@ -87,6 +89,7 @@ type organizations struct {
 	parents  map[string]string // target ID -> parent ID ("" for the root)
 	names    map[string]string // target ID -> name
 	enabled  map[string]bool   // policy types enabled in the root
+	pending  map[string]int    // policy type -> requests until ENABLED
 	policies map[string]*orgPolicy
 	order    []string            // policy IDs in creation order
 	attached map[string][]string // target ID -> policy IDs, in attachment order
@@ -140,6 +143,7 @@ func newOrganizations(f OrgFixture, pageSize int) (*organizations, error) {
 		parents:  map[string]string{f.RootID: ""},
 		names:    map[string]string{f.RootID: "Root"},
 		enabled:  map[string]bool{},
+		pending:  map[string]int{},
 		policies: map[string]*orgPolicy{},
 		attached: map[string][]string{},
 		tags:     map[string]map[string]string{},
@@ -178,6 +182,8 @@ func (o *organizations) operations() map[string]jsonOp {
 		"UntagResource":         o.untagResource,
 		"ListTagsForResource":   o.listTagsForResource,
 		"DescribeOrganization":  o.describeOrganization,
+		"ListRoots":             o.listRoots,
+		"EnablePolicyType":      o.enablePolicyType,
 	}
 }
 
@@ -930,4 +936,128 @@ func (e *Emulator) TargetName(id string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.orgs.of(id).names[id]
+}
+
+// progress advances the background work of EnablePolicyType by one
+// request: a PENDING_ENABLE type whose delay is over becomes ENABLED.
+func (o *organizations) progress() {
+	for typ, n := range o.pending {
+		if n <= 1 {
+			delete(o.pending, typ)
+			o.enabled[typ] = true
+			continue
+		}
+		o.pending[typ] = n - 1
+	}
+}
+
+type policyTypeSummary struct {
+	Type   string `json:"Type"`
+	Status string `json:"Status"`
+}
+
+type rootOutput struct {
+	ID          string              `json:"Id"`
+	Arn         string              `json:"Arn"`
+	Name        string              `json:"Name"`
+	PolicyTypes []policyTypeSummary `json:"PolicyTypes"`
+}
+
+// root is the root as ListRoots and EnablePolicyType describe it: its
+// PolicyTypes are the types enabled (ENABLED) or being enabled
+// (PENDING_ENABLE) in it (Organizations API Reference, Root and
+// PolicyTypeSummary data types).
+func (o *organizations) root() rootOutput {
+	r := rootOutput{ID: o.fixture.RootID, Arn: o.targetSummary(o.fixture.RootID).Arn, Name: "Root", PolicyTypes: []policyTypeSummary{}}
+	for _, typ := range policyTypes {
+		switch {
+		case o.enabled[typ]:
+			r.PolicyTypes = append(r.PolicyTypes, policyTypeSummary{typ, "ENABLED"})
+		case o.isPending(typ):
+			r.PolicyTypes = append(r.PolicyTypes, policyTypeSummary{typ, "PENDING_ENABLE"})
+		}
+	}
+	return r
+}
+
+func (o *organizations) isPending(typ string) bool {
+	_, ok := o.pending[typ]
+	return ok
+}
+
+// listRoots lists the organization's roots (Organizations API Reference,
+// ListRoots; callable by the management account and delegated
+// administrators), paginated like every List operation.
+func (o *organizations) listRoots(c *call, body []byte) (any, *APIError) {
+	var in struct {
+		NextToken  string
+		MaxResults int
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := o.authorize(c); err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(in.MaxResults); err != nil {
+		return nil, err
+	}
+	page, next, ok := paginate("ListRoots", []rootOutput{o.root()}, in.NextToken, in.MaxResults, o.pageSize)
+	if !ok {
+		return nil, invalidNextToken()
+	}
+	return struct {
+		Roots     []rootOutput `json:"Roots"`
+		NextToken string       `json:"NextToken,omitempty"`
+	}{nonNil(page), next}, nil
+}
+
+var rootIDPattern = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+
+// enablePolicyType enables a policy type in the root (Organizations API
+// Reference, EnablePolicyType). The request is asynchronous: the type is
+// PENDING_ENABLE first, and attaching policies of it is refused until it
+// is ENABLED (OrgFixture.EnableDelayRequests). Errors, as the reference
+// lists them: PolicyTypeAlreadyEnabledException for an enabled type,
+// PolicyTypeNotAvailableForOrganizationException for a type the
+// organization cannot use, RootNotFoundException for another root ID,
+// ConcurrentModificationException while the type is still being enabled.
+func (o *organizations) enablePolicyType(c *call, body []byte) (any, *APIError) {
+	var in struct {
+		RootID     string `json:"RootId"`
+		PolicyType string `json:"PolicyType"`
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	c.target = in.RootID + " " + in.PolicyType
+	if err := o.authorize(c); err != nil {
+		return nil, err
+	}
+	if !rootIDPattern.MatchString(in.RootID) {
+		return nil, invalidInput("INVALID_PATTERN", "You specified an invalid value for RootId: %q.", in.RootID)
+	}
+	if !slices.Contains(policyTypes, in.PolicyType) {
+		return nil, invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid policy type %q.", in.PolicyType)
+	}
+	if in.RootID != o.fixture.RootID {
+		return nil, clientError("RootNotFoundException", "We can't find a root with the RootId that you specified.")
+	}
+	if slices.Contains(o.fixture.UnavailablePolicyTypes, in.PolicyType) {
+		return nil, clientError("PolicyTypeNotAvailableForOrganizationException", "You can't use the specified policy type with the feature set currently enabled for this organization.")
+	}
+	switch {
+	case o.enabled[in.PolicyType]:
+		return nil, clientError("PolicyTypeAlreadyEnabledException", "The specified policy type is already enabled in the specified root.")
+	case o.isPending(in.PolicyType):
+		return nil, clientError("ConcurrentModificationException", "The target of the operation is currently being modified by a different request. Try again later.")
+	}
+	if o.fixture.EnableDelayRequests <= 0 {
+		o.enabled[in.PolicyType] = true
+	} else {
+		o.pending[in.PolicyType] = o.fixture.EnableDelayRequests
+	}
+	return struct {
+		Root rootOutput `json:"Root"`
+	}{o.root()}, nil
 }

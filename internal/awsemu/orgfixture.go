@@ -15,6 +15,16 @@ type OrgFixture struct {
 	// EnabledPolicyTypes are enabled in the root; attaching a policy of
 	// another type fails with PolicyTypeNotEnabledException.
 	EnabledPolicyTypes []string
+	// UnavailablePolicyTypes cannot be enabled in this organization:
+	// EnablePolicyType answers PolicyTypeNotAvailableForOrganizationException.
+	UnavailablePolicyTypes []string
+	// EnableDelayRequests: a type enabled by EnablePolicyType is
+	// PENDING_ENABLE (attaching still refused) until the
+	// EnableDelayRequests-th further request of this organization, which
+	// sees it ENABLED. EnablePolicyType is asynchronous (Organizations API Reference,
+	// EnablePolicyType: "an asynchronous request that AWS performs in the
+	// background"). 0 enables at once.
+	EnableDelayRequests int
 	// DelegatedAdministrators are member accounts allowed to manage
 	// policies (through an Organizations resource policy).
 	DelegatedAdministrators []string
@@ -71,6 +81,17 @@ func SampleOrganization() OrgFixture {
 		},
 		EnabledPolicyTypes: []string{"SERVICE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY"},
 	}
+}
+
+// BackupPolicyDisabledOrganization is SampleOrganization before backup
+// policies were enabled in its root (a new organization): attaching a
+// BACKUP_POLICY fails with PolicyTypeNotEnabledException until
+// EnablePolicyType, which takes two further requests to complete.
+func BackupPolicyDisabledOrganization() OrgFixture {
+	f := SampleOrganization()
+	f.EnabledPolicyTypes = []string{"SERVICE_CONTROL_POLICY", "TAG_POLICY"}
+	f.EnableDelayRequests = 2
+	return f
 }
 
 // Account IDs of the second organization.

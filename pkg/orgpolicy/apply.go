@@ -48,7 +48,7 @@ func createPolicy(ctx context.Context, org organizationsAPI, d desiredPolicy, ow
 	id, arn = aws.ToString(out.Policy.PolicySummary.Id), aws.ToString(out.Policy.PolicySummary.Arn)
 	logger(ctx).Info("created policy", slog.String("policyId", id), slog.String("policyName", d.Name))
 	for _, t := range d.Targets {
-		if err := attach(ctx, org, id, t); err != nil {
+		if err := attach(ctx, org, id, d.Type, t, d.EnableType); err != nil {
 			return id, arn, true, err
 		}
 	}
@@ -124,9 +124,30 @@ func orgTags(m map[string]string) []types.Tag {
 	return tags
 }
 
-// attach attaches a policy to a target; already attached is done.
-func attach(ctx context.Context, org organizationsAPI, id, target string) error {
+// attach attaches a policy of type typ to a target; already attached is
+// done. A policy type not enabled in the root (PolicyTypeNotEnabled) is
+// enabled and the attach made again when enableType is set; otherwise the
+// error names the command that enables it. Neither costs a call while the
+// type is enabled.
+func attach(ctx context.Context, org organizationsAPI, id, typ, target string, enableType bool) error {
 	_, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
+	if isA[*types.PolicyTypeNotEnabledException](err) {
+		if !enableType {
+			return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w; %s", id, target, awsclient.Short(err), enableFix(ctx, org, typ, target))
+		}
+		root, eerr := enablePolicyType(ctx, org, typ)
+		if eerr != nil {
+			return fmt.Errorf("attaching Organizations policy (%s) to target %s: policy type %s is not enabled in the root (EnablePolicyType: \"true\"): %w", id, target, typ, eerr)
+		}
+		// Enabling is asynchronous (Organizations API Reference,
+		// EnablePolicyType): until the type is ENABLED the attach is still
+		// refused. The SDK retryer retries that code too for this call,
+		// with its jittered back-off, attempts and the request's deadline.
+		_, err = org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)}, retryWhileEnabling)
+		if isA[*types.PolicyTypeNotEnabledException](err) {
+			return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w; policy type %s was enabled in root %s but is not usable yet (enabling is asynchronous); retry the stack operation", id, target, awsclient.Short(err), typ, root)
+		}
+	}
 	if err != nil && !isA[*types.DuplicatePolicyAttachmentException](err) {
 		return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w", id, target, awsclient.Short(err))
 	}
@@ -168,7 +189,7 @@ func apply(ctx context.Context, org organizationsAPI, a actualPolicy, p policyPl
 		}
 	}
 	for _, t := range p.Attach {
-		if err := attach(ctx, org, a.ID, t); err != nil {
+		if err := attach(ctx, org, a.ID, a.Type, t, p.EnableType); err != nil {
 			return err
 		}
 	}

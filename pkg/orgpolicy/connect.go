@@ -21,7 +21,9 @@ type organizationsAPI interface {
 	DetachPolicy(context.Context, *organizations.DetachPolicyInput, ...func(*organizations.Options)) (*organizations.DetachPolicyOutput, error)
 	TagResource(context.Context, *organizations.TagResourceInput, ...func(*organizations.Options)) (*organizations.TagResourceOutput, error)
 	UntagResource(context.Context, *organizations.UntagResourceInput, ...func(*organizations.Options)) (*organizations.UntagResourceOutput, error)
+	EnablePolicyType(context.Context, *organizations.EnablePolicyTypeInput, ...func(*organizations.Options)) (*organizations.EnablePolicyTypeOutput, error)
 	organizations.ListPoliciesAPIClient
+	organizations.ListRootsAPIClient
 	organizations.ListTargetsForPolicyAPIClient
 	organizations.ListTagsForResourceAPIClient
 }

@@ -46,6 +46,9 @@ type desiredPolicy struct {
 	// (PolicyTargets), decided before any write: only while the response
 	// fits CloudFormation's limit.
 	TargetsAttribute bool
+	// EnableType says whether an attach that finds the policy type not
+	// enabled in the root enables it (EnablePolicyType: "true").
+	EnableType bool
 }
 
 // actualPolicy is a policy as Organizations has it.
@@ -66,11 +69,13 @@ type policyPlan struct {
 	// SetTags adds or changes tags; RemoveTags (sorted) removes them.
 	SetTags    map[string]string
 	RemoveTags []string
+	// EnableType is desiredPolicy.EnableType.
+	EnableType bool
 }
 
 // newPlan compares desired and actual state. It is pure.
 func newPlan(d desiredPolicy, a actualPolicy) policyPlan {
-	var p policyPlan
+	p := policyPlan{EnableType: d.EnableType}
 	if d.Name != a.Name {
 		p.Name = &d.Name
 	}

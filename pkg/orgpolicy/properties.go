@@ -49,6 +49,9 @@ type Properties struct {
 	// AdoptExistingPolicy takes over a policy of the same name and type
 	// that has no ownership tags (one made by the earlier solution).
 	AdoptExistingPolicy bool
+	// EnablePolicyType enables the policy type in the organization's root
+	// when an attach finds it not enabled, and attaches again.
+	EnablePolicyType bool
 }
 
 // Content is where the policy document comes from: inline text, or an S3
@@ -100,7 +103,7 @@ func isPolicyID(id string) bool { return policyIDPattern.MatchString(id) }
 var knownProperties = []string{
 	"PolicyName", "PolicyDescription", "PolicyType", "PolicyContent", "Variables",
 	"PolicyRegions", "PolicyRegionsOperator", "PolicyTargets", "OrgManagementAccount",
-	"OrgAdminRoleName", "ExternalId", "Tags", "UpdateToken", "AdoptExistingPolicy", "ServiceToken", "ServiceTimeout",
+	"OrgAdminRoleName", "ExternalId", "Tags", "UpdateToken", "AdoptExistingPolicy", "EnablePolicyType", "ServiceToken", "ServiceTimeout",
 }
 
 // cloudFormationProperties belong to CloudFormation, not to the resource;
@@ -193,7 +196,8 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 	p.Targets = d.targets()
 	d.access(&p, defaults)
 	p.Tags = d.tags()
-	p.AdoptExistingPolicy = d.adoptExisting()
+	p.AdoptExistingPolicy = d.flag("AdoptExistingPolicy")
+	p.EnablePolicyType = d.flag("EnablePolicyType")
 	if len(d.problems) > 0 {
 		return Properties{}, &PropertyError{Problems: d.problems}
 	}
@@ -268,13 +272,14 @@ func (d *decoder) targets() []string {
 	return targets
 }
 
-// adoptExisting reads AdoptExistingPolicy, "true" or "false" (default).
-func (d *decoder) adoptExisting() bool {
-	switch v := d.scalar("AdoptExistingPolicy"); v {
+// flag reads a switch property (AdoptExistingPolicy, EnablePolicyType):
+// "true" or "false" (default).
+func (d *decoder) flag(name string) bool {
+	switch v := d.scalar(name); v {
 	case "true", "false", "":
 		return v == "true"
 	default:
-		d.fail("AdoptExistingPolicy: %q; allowed: \"true\", \"false\"", v)
+		d.fail("%s: %q; allowed: \"true\", \"false\"", name, v)
 		return false
 	}
 }

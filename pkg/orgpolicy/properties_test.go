@@ -110,6 +110,7 @@ func TestDecodePropertiesErrors(t *testing.T) {
 		"description too long":    {`{"PolicyName":"n","PolicyContent":"{}","PolicyDescription":"` + strings.Repeat("d", 513) + `"}`, "PolicyDescription: 513 characters; at most 512 allowed"},
 		"role name":               {`{"PolicyName":"n","PolicyContent":"{}","OrgAdminRoleName":"bad role"}`, `OrgAdminRoleName: "bad role" is not an IAM role name`},
 		"external id":             {`{"PolicyName":"n","PolicyContent":"{}","ExternalId":"x"}`, "ExternalId: must be 2 to 1224 characters"},
+		"enable policy type yes":  {`{"PolicyName":"n","PolicyContent":"{}","EnablePolicyType":"yes"}`, `EnablePolicyType: "yes"; allowed: "true", "false"`},
 		"update token an object":  {`{"PolicyName":"n","PolicyContent":"{}","UpdateToken":{"a":1}}`, "UpdateToken: must be a string, not an object"},
 		"unknown property":        {`{"PolicyName":"n","PolicyContent":"{}","PolicyTarget":"r-a1b2"}`, "PolicyTarget: unknown property; did you mean PolicyTargets? allowed: PolicyName, PolicyDescription, PolicyType, PolicyContent, Variables,"},
 	}

@@ -135,7 +135,7 @@ func (r *Resource) desired(ctx context.Context, ev cfn.Event) (Properties, desir
 	slices.Sort(targets)
 	d := desiredPolicy{
 		Name: p.PolicyName, Description: p.PolicyDescription, Type: p.PolicyType,
-		Content: content, Targets: targets, Tags: tags,
+		Content: content, Targets: targets, Tags: tags, EnableType: p.EnablePolicyType,
 	}
 	if d.TargetsAttribute, err = targetsFit(ev, d); err != nil {
 		return Properties{}, desiredPolicy{}, err
