@@ -67,7 +67,7 @@ func TestOrgPolicyFixture(t *testing.T) {
 	tpl := load(t, "testdata/org-policies.yaml")
 	n, problems := orgPolicyProblems(t, tpl)
 	want := []string{
-		`Misspelt: PolicyTarget: unknown property; did you mean PolicyTargets? allowed: PolicyName, PolicyDescription, PolicyType, PolicyContent, Variables, PolicyRegions, PolicyRegionsOperator, PolicyTargets, OrgManagementAccount, OrgAdminRoleName, ExternalId, Tags, UpdateToken, AdoptExistingPolicy`,
+		`Misspelt: PolicyTarget: unknown property; did you mean PolicyTargets? allowed: PolicyName, PolicyDescription, PolicyType, PolicyContent, Variables, PolicyRegions, PolicyRegionsOperator, PolicyTargets, OrgManagementAccount, OrgAdminRoleName, ExternalId, Tags, UpdateToken, AdoptExistingPolicy, EnablePolicyType`,
 		`Misspelt: PolicyRegions[0]: "us-east-1x" is not a Region code such as us-east-1`,
 	}
 	if diff := cmp.Diff(want, problems); n != 3 || diff != "" {

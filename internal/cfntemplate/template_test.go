@@ -472,6 +472,7 @@ func TestIAMMatchesCode(t *testing.T) {
 		}
 		t.Logf("%s: %d actions granted, all called: %s", id, len(granted), strings.Join(actions, " "))
 	}
+	checkDelegatedEnableGate(t, tpl, called[functions["BackupOrgPolicyManagerFunction"]])
 	checkOrgAdminRole(t, called["BackupOrgPolicyManagerOrgAdmin"])
 }
 
@@ -480,9 +481,36 @@ func TestIAMMatchesCode(t *testing.T) {
 // Custom::BackupOrgPolicy (issue 10, item 2). Once the code calls one, the
 // check fails until it is removed here, so that it is then held to the
 // call log like every other grant.
-var pendingOrgAdminGrants = map[string]string{
-	"organizations:ListRoots":        "issue 10 item 2 (EnablePolicyType)",
-	"organizations:EnablePolicyType": "issue 10 item 2 (EnablePolicyType)",
+var pendingOrgAdminGrants = map[string]string{}
+
+// enableGated are the actions only EnablePolicyType: "true" calls, which
+// the roles grant only with AllowEnablePolicyType "true".
+var enableGated = []string{"organizations:EnablePolicyType", "organizations:ListRoots"}
+
+// checkDelegatedEnableGate: as a delegated administrator (OrgManagementAccount
+// empty) the manager's role grants exactly the calls without the
+// EnablePolicyType ones when AllowEnablePolicyType is "false", and exactly
+// all calls when "true".
+func checkDelegatedEnableGate(t *testing.T, tpl *cfntemplate.Template, calls map[string]int) {
+	t.Helper()
+	called := slices.Sorted(maps.Keys(calls))
+	for _, allow := range []string{"false", "true"} {
+		d := samDeployment(map[string]string{"OrgManagementAccount": "", "PolicyBucketName": "org-policies", "AllowEnablePolicyType": allow})
+		granted, err := tpl.GrantsIn("BackupOrgPolicyManagerFunction", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := called
+		if allow == "false" {
+			want = slices.DeleteFunc(slices.Clone(called), func(a string) bool { return slices.Contains(enableGated, a) })
+		}
+		// The delegated-administrator path does not assume the org-admin role.
+		want = slices.DeleteFunc(want, func(a string) bool { return a == "sts:AssumeRole" })
+		missing, unused := cfntemplate.CompareActions(granted, want)
+		if len(missing) > 0 || len(unused) > 0 {
+			t.Errorf("manager's role as delegated administrator, AllowEnablePolicyType=%s: missing %v, unused %v", allow, missing, unused)
+		}
+	}
 }
 
 // checkOrgAdminRole compares what the manager's code called through the
@@ -699,4 +727,9 @@ func TestInstallGoToolchain(t *testing.T) {
 			t.Errorf("%s/bin/go is %s (%v), want %s", goroot, out, err, release)
 		}
 	})
+}
+
+// samDeployment is a deployment of template.yaml with params.
+func samDeployment(params map[string]string) cfntemplate.Deployment {
+	return cfntemplate.Deployment{Parameters: params, Pseudo: stack("backup-org-policy-manager", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
 }

@@ -146,3 +146,23 @@ func callsByOperation(e *env) map[string]int {
 	}
 	return out
 }
+
+// TestEnablePolicyTypeAsDelegatedAdministrator: with its own credentials
+// (OrgManagementAccount empty) a delegated administrator enables the type
+// too (Organizations API Reference, EnablePolicyType: callable by the
+// management account or a delegated administrator).
+func TestEnablePolicyTypeAsDelegatedAdministrator(t *testing.T) {
+	t.Parallel()
+	org := awsemu.BackupPolicyDisabledOrganization()
+	org.DelegatedAdministrators = []string{awsemu.SampleSolutionAccount}
+	e := newEnv(t, envOptions{emu: awsemu.Options{Organization: &org}, ownCredentials: true})
+	resp := e.create(t, props(t, map[string]any{"EnablePolicyType": "true"}))
+	if n := len(e.policy(t, resp.PhysicalResourceID).Targets); n != 3 {
+		t.Errorf("%d targets, want 3", n)
+	}
+	for _, op := range []string{"ListRoots", "EnablePolicyType"} {
+		if n := e.successfulCalls("organizations")[op]; n != 1 {
+			t.Errorf("%s succeeded %d times, want 1", op, n)
+		}
+	}
+}
