@@ -173,6 +173,28 @@ func TestPolicyManagerOrganizationsScope(t *testing.T) {
 		})
 	}
 
+	// ListRoots and EnablePolicyType (on roots, ManagedPolicyTypes) only
+	// with AllowEnablePolicyType, and only as delegated administrator.
+	for _, tt := range []struct {
+		params map[string]string
+		req    cfntemplate.Request
+		want   bool
+	}{
+		{nil, cfntemplate.Request{Action: "organizations:ListRoots", Resource: "*"}, false},
+		{map[string]string{"AllowEnablePolicyType": "true"}, cfntemplate.Request{Action: "organizations:ListRoots", Resource: "*"}, true},
+		{map[string]string{"AllowEnablePolicyType": "true"}, typed("organizations:EnablePolicyType", rootARN, "BACKUP_POLICY"), true},
+		{map[string]string{"AllowEnablePolicyType": "true"}, typed("organizations:EnablePolicyType", rootARN, "SERVICE_CONTROL_POLICY"), false},
+		{map[string]string{"AllowEnablePolicyType": "true"}, typed("organizations:EnablePolicyType", ouARN, "BACKUP_POLICY"), false},
+		{map[string]string{"AllowEnablePolicyType": "true"}, typed("organizations:DisablePolicyType", rootARN, "BACKUP_POLICY"), false},
+		{map[string]string{"AllowEnablePolicyType": "true", "OrgManagementAccount": "111111111111"}, typed("organizations:EnablePolicyType", rootARN, "BACKUP_POLICY"), false},
+		{map[string]string{"AllowEnablePolicyType": "true", "OrgManagementAccount": "111111111111"}, cfntemplate.Request{Action: "organizations:ListRoots", Resource: "*"}, false},
+	} {
+		got, err := cfntemplate.Allowed(roleStatements(t, tpl, tt.params), tt.req)
+		if err != nil || got != tt.want {
+			t.Errorf("%v: %s on %s (%v): allowed %v (%v), want %v", tt.params, tt.req.Action, tt.req.Resource, tt.req.Context, got, err, tt.want)
+		}
+	}
+
 	// With the management account's role, the function itself calls no
 	// Organizations action: it may only assume that role.
 	statements := roleStatements(t, tpl, map[string]string{"OrgManagementAccount": "111111111111", "ManagedPolicyTypes": "BACKUP_POLICY,SERVICE_CONTROL_POLICY"})

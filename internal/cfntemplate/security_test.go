@@ -559,6 +559,20 @@ func TestOrgAdminRoleScope(t *testing.T) {
 	if diff := cmp.Diff(delegated, orgAdmin); diff != "" {
 		t.Errorf("org-admin role vs the delegated administrator's actions (-template.yaml +org-admin-role.yaml):\n%s", diff)
 	}
+	// And with AllowEnablePolicyType in both.
+	allow := map[string]string{"AllowEnablePolicyType": "true"}
+	delegatedEnable, err := home.GrantsIn("BackupOrgPolicyManagerFunctionRole", cfntemplate.Deployment{Parameters: allow, Pseudo: stack("s", "u")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delegatedEnable = slices.DeleteFunc(delegatedEnable, func(a string) bool { return !strings.HasPrefix(a, "organizations:") })
+	orgAdminEnable, err := tpl.GrantsIn("OrgAdminRole", orgAdminDeployment(allow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(delegatedEnable, orgAdminEnable); diff != "" {
+		t.Errorf("with AllowEnablePolicyType: org-admin role vs the delegated administrator's actions (-template.yaml +org-admin-role.yaml):\n%s", diff)
+	}
 	deleg := load(t, filepath.Join(root, "cfn", "org-delegation-policy.yaml"))
 	var delegation []string
 	for _, st := range deleg.PolicyStatements() {
