@@ -261,5 +261,6 @@ func jobFromList(m types.RestoreJobsListMember) RestoreJob {
 		ID: aws.ToString(m.RestoreJobId), Status: string(m.Status), ResourceType: aws.ToString(m.ResourceType),
 		RecoveryPointARN: aws.ToString(m.RecoveryPointArn), SourceResourceARN: aws.ToString(m.SourceResourceArn),
 		CreatedResourceARN: aws.ToString(m.CreatedResourceArn), Account: aws.ToString(m.AccountId),
+		IsParent: m.IsParent,
 	}
 }

@@ -19,6 +19,10 @@ type RestoreJob struct {
 	CreatedResourceARN string
 	// Account is the account the job ran in, when known.
 	Account string
+	// IsParent marks the parent job of a composite restore (an EKS
+	// cluster, say), which restores nothing itself: its child jobs each
+	// restore one resource and arrive as jobs of their own.
+	IsParent bool
 }
 
 // Event is an EventBridge "Restore Job State Change" event.

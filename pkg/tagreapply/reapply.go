@@ -136,6 +136,11 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 			return o.with(resultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
 		}
 	}
+	if job.IsParent {
+		// DescribeRestoreJob, IsParent: "This is a boolean value indicating
+		// whether the restore job is a parent (composite) restore job."
+		return o.with(resultUnsupported, fmt.Sprintf("composite restore: the parent job of a %s restore restores nothing itself; its child jobs are tagged one by one", orUnknown(job.ResourceType)))
+	}
 	created, err := parseARN(job.CreatedResourceARN)
 	if err != nil {
 		return o.with(resultFailed, "the restore job names no restored resource: "+err.Error())
@@ -233,6 +238,7 @@ func (r *Reapplier) describeRestoreJob(ctx context.Context, id string) (RestoreJ
 		ID: id, Status: string(out.Status), ResourceType: aws.ToString(out.ResourceType),
 		RecoveryPointARN: aws.ToString(out.RecoveryPointArn), SourceResourceARN: aws.ToString(out.SourceResourceArn),
 		CreatedResourceARN: aws.ToString(out.CreatedResourceArn), Account: aws.ToString(out.AccountId),
+		IsParent: out.IsParent,
 	}, nil
 }
 
