@@ -477,10 +477,10 @@ func TestIAMMatchesCode(t *testing.T) {
 }
 
 // pendingOrgAdminGrants are actions cfn/org-admin-role.yaml grants behind
-// a parameter for code not written yet: EnablePolicyType: "true" of
-// Custom::BackupOrgPolicy (issue 10, item 2). Once the code calls one, the
-// check fails until it is removed here, so that it is then held to the
-// call log like every other grant.
+// a parameter for code not written yet, each with its reason; none now
+// (ListRoots and EnablePolicyType are called by EnablePolicyType: "true").
+// Once the code calls one, the check fails until it is removed here, so
+// that it is then held to the call log like every other grant.
 var pendingOrgAdminGrants = map[string]string{}
 
 // enableGated are the actions only EnablePolicyType: "true" calls, which
