@@ -271,8 +271,27 @@ func principalMatches(principal any, caller string) bool {
 		if slices.Contains(stringList(v), caller) || caller != "" && slices.Contains(stringList(v), "*") {
 			return true
 		}
+		// An account principal (arn:PARTITION:iam::ACCOUNT:root or the bare
+		// account ID) stands for every principal of that account (IAM User
+		// Guide, "AWS JSON policy elements: Principal", AWS account
+		// principals); conditions such as aws:PrincipalArn narrow it.
+		if account := accountOf(caller); account != "" && slices.ContainsFunc(stringList(v), func(p string) bool {
+			return p == account || strings.HasPrefix(p, "arn:") && strings.HasSuffix(p, ":iam::"+account+":root")
+		}) {
+			return true
+		}
 	}
 	return false
+}
+
+// accountOf returns the account ID of an IAM principal ARN
+// (arn:PARTITION:iam::ACCOUNT:role/... or :user/...), else "".
+func accountOf(principalARN string) string {
+	parts := strings.SplitN(principalARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || (parts[2] != "iam" && parts[2] != "sts") {
+		return ""
+	}
+	return parts[4]
 }
 
 func stringList(v any) []string {
