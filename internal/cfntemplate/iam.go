@@ -222,6 +222,11 @@ func Allowed(statements []any, r Request) (bool, error) {
 func conditionMatches(block any, context map[string]string) (bool, error) {
 	ops, _ := block.(map[string]any)
 	for op, keys := range ops {
+		// ForAnyValue: over a multivalued key; a request context here holds
+		// one value per key, a set of one. A missing key makes ForAnyValue
+		// false, negated operators included (IAM User Guide, "Set operators
+		// for multivalued context keys").
+		op, forAny := strings.CutPrefix(op, "ForAnyValue:")
 		base, ifExists := strings.CutSuffix(op, "IfExists")
 		var match func(pattern, value string) bool
 		negated := false
@@ -240,6 +245,9 @@ func conditionMatches(block any, context map[string]string) (bool, error) {
 		km, _ := keys.(map[string]any)
 		for key, values := range km {
 			v, present := context[key]
+			if !present && forAny {
+				return false, nil
+			}
 			if !present {
 				// A negated operator matches a request without the key
 				// (IAM User Guide, "Condition operators": "...Not..."
