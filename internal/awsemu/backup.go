@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // BackupAccount is the account whose AWS Backup the emulator serves (one
@@ -121,36 +123,28 @@ func (e *Emulator) DeleteRecoveryPoint(arn string) {
 	}
 }
 
-func arnParts(arn string) []string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
-		return nil
-	}
-	return parts
-}
-
 // isBackupARN reports an ARN of AWS Backup itself (arn:<partition>:backup:).
-func isBackupARN(arn string) bool {
-	p := arnParts(arn)
-	return p != nil && p[2] == "backup"
+func isBackupARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "backup"
 }
 
 // isDynamoDBBackupARN reports a DynamoDB backup taken without advanced
 // features: arn:aws:dynamodb:region:acct:table/T/backup/ID.
-func isDynamoDBBackupARN(arn string) bool {
-	p := arnParts(arn)
-	return p != nil && p[2] == "dynamodb" && strings.Contains(p[5], "/backup/")
+func isDynamoDBBackupARN(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "dynamodb" && strings.Contains(a.Resource, "/backup/")
 }
 
 // accountQualified fills in the emulator's account where an ARN names none
 // (arn:aws:ec2:us-east-1::snapshot/snap-…).
-func accountQualified(arn string) string {
-	p := arnParts(arn)
-	if p == nil || p[4] != "" || p[2] == "s3" {
-		return arn
+func accountQualified(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.AccountID != "" || a.Service == "s3" {
+		return s
 	}
-	p[4] = BackupAccount
-	return strings.Join(p, ":")
+	a.AccountID = BackupAccount
+	return a.String()
 }
 
 // AddRestoreJob stores a restore job.

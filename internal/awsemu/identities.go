@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Principal is who signed a request.
@@ -84,22 +86,23 @@ func (ids *identities) lookup(accessKeyID, sessionToken string, now time.Time) (
 }
 
 // accountOf returns the account field of an ARN.
-func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
+func accountOf(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return ""
 	}
-	return parts[4]
+	return a.AccountID
 }
 
 // roleOfSession maps an assumed-role session ARN
 // (arn:aws:sts::111:assumed-role/Name/session) to its role ARN
 // (arn:aws:iam::111:role/Name), the principal a trust policy names.
-func roleOfSession(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[2] != "sts" || !strings.HasPrefix(parts[5], "assumed-role/") {
-		return arn
+func roleOfSession(s string) string {
+	a, err := arn.Parse(s)
+	rest, ok := strings.CutPrefix(a.Resource, "assumed-role/")
+	if err != nil || a.Service != "sts" || !ok {
+		return s
 	}
-	name := strings.Split(strings.TrimPrefix(parts[5], "assumed-role/"), "/")[0]
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], name)
+	name, _, _ := strings.Cut(rest, "/")
+	return arn.ARN{Partition: a.Partition, Service: "iam", AccountID: a.AccountID, Resource: "role/" + name}.String()
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // taggingService is the Resource Groups Tagging API over the emulator's
@@ -40,12 +41,12 @@ var taggableServices = []string{"ec2", "rds", "dynamodb", "elasticfilesystem", "
 // tag:TagResources, for a resource: the service's own tagging action
 // ("To add tags to a resource, you need the necessary permissions for the
 // service that the resource belongs to").
-func serviceTagActions(arn string) []string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
+func serviceTagActions(s string) []string {
+	a, err := awsarn.Parse(s)
+	if err != nil {
 		return nil
 	}
-	switch parts[2] {
+	switch a.Service {
 	case "ec2":
 		return []string{"ec2:CreateTags"}
 	case "rds":
@@ -57,7 +58,7 @@ func serviceTagActions(arn string) []string {
 	case "storagegateway":
 		return []string{"storagegateway:AddTagsToResource"}
 	case "dynamodb", "elasticfilesystem", "fsx", "backup":
-		return []string{parts[2] + ":TagResource"}
+		return []string{a.Service + ":TagResource"}
 	}
 	return nil
 }
@@ -201,16 +202,16 @@ func (t *taggingService) getResources(c *call, body []byte) (any, *APIError) {
 // (API reference, TagResources); GetResources "returns all the tagged or
 // previously tagged resources that are located in the specified Region for
 // the AWS account". S3 ARNs have no Region but have a partition.
-func inCallerScope(c *call, arn string) bool {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
+func inCallerScope(c *call, s string) bool {
+	a, err := awsarn.Parse(s)
+	if err != nil {
 		return false
 	}
 	region := c.region
 	if region == "" {
 		region = Region
 	}
-	return parts[1] == Partition(region) && (parts[3] == "" || parts[3] == region) && (parts[4] == "" || parts[4] == c.caller.Account)
+	return a.Partition == Partition(region) && (a.Region == "" || a.Region == region) && (a.AccountID == "" || a.AccountID == c.caller.Account)
 }
 
 type failureInfo struct {
@@ -251,8 +252,7 @@ func (t *taggingService) tagResources(c *call, body []byte) (any, *APIError) {
 			failed[arn] = failureInfo{f.status, f.code, f.text}
 			continue
 		}
-		parts := strings.SplitN(arn, ":", 6)
-		if len(parts) < 6 || !slices.Contains(taggableServices, parts[2]) {
+		if a, err := awsarn.Parse(arn); err != nil || !slices.Contains(taggableServices, a.Service) {
 			failed[arn] = failureInfo{http.StatusBadRequest, "InvalidParameterException", "The resource type of " + arn + " is not supported by the Resource Groups Tagging API"}
 			continue
 		}

@@ -21,6 +21,6 @@
 //     FAILED, both before the resource function runs (Options.ResponseHosts,
 //     Options.StackAccounts);
 //   - every request writes one CloudWatch Embedded Metric Format record
-//     (Requests, FailedRequests by RequestType and ErrorKind), so an alarm
+//     (Requests, FailedRequests by RequestType and errorKind), so an alarm
 //     can see FAILED answers, which Lambda's Errors metric never counts.
 package customresource

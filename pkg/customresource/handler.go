@@ -15,6 +15,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/backup-as-code/orgbackup/pkg/invocation"
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // Result is what a resource function returns for a request.
@@ -30,8 +33,32 @@ type Result struct {
 }
 
 // Func does the work of one request. An error fails the request; its text
-// becomes the response's Reason.
+// becomes the response's Reason. A failure that leaves a resource behind
+// says so with a *PartialError in the error's chain.
 type Func func(ctx context.Context, event cfn.Event) (Result, error)
+
+// PartialError is the error of a request that failed after the resource
+// came to exist. On a Create, the FAILED response carries its ID, so
+// CloudFormation's rollback sends a Delete for it instead of leaving it
+// behind. A failed Update keeps the event's ID (CloudFormation rolls back to
+// the resource it knows), and the Reason names this one.
+type PartialError struct {
+	// PhysicalResourceID is the resource the request left behind.
+	PhysicalResourceID string
+	Err                error
+}
+
+func (e *PartialError) Error() string { return e.Err.Error() }
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// leftBehind is the resource a failed request left behind, or "".
+func leftBehind(err error) string {
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		return pe.PhysicalResourceID
+	}
+	return ""
+}
 
 // Options configure a Handler. The zero value is ready for Lambda.
 type Options struct {
@@ -81,10 +108,10 @@ type Options struct {
 //
 // PhysicalResourceId rules, the same on every path:
 //   - Delete: always the event's ID (CloudFormation rejects a change).
-//   - Create and Update: the ID the function returned; else the one it
-//     reported with SetPhysicalResourceID; else, on Update, the event's
-//     ID; else, on a Create that produced nothing, the RequestId, as
-//     aws-lambda-go's cfn package does.
+//   - Create and Update: the ID the function returned; else the one its
+//     *PartialError names; else, on Update, the event's ID; else, on a
+//     Create that produced nothing, the RequestId, as aws-lambda-go's cfn
+//     package does.
 //   - A FAILED Update keeps the event's ID: CloudFormation rolls back to the
 //     resource it knows.
 type Handler struct {
@@ -97,7 +124,7 @@ type Handler struct {
 // NewHandler returns a Handler running fn.
 func NewHandler(fn Func, opts Options) *Handler {
 	if opts.SafetyMargin <= 0 {
-		opts.SafetyMargin = 10 * time.Second
+		opts.SafetyMargin = invocation.DefaultMargin
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: checkRedirect}
@@ -134,7 +161,10 @@ func NewHandler(fn Func, opts Options) *Handler {
 type outcome struct {
 	result Result
 	err    error
-	panic  *panicError
+	// leftBehind is what the function's *PartialError named; it survives
+	// the rewording of a late error as a timeout.
+	leftBehind string
+	panic      *panicError
 }
 
 type panicError struct {
@@ -144,9 +174,9 @@ type panicError struct {
 
 func (p *panicError) Error() string { return fmt.Sprintf("internal error: panic: %v", p.value) }
 
-// ErrTimeout is the cause of a FAILED response sent because the work did not
+// errTimeout is the cause of a FAILED response sent because the work did not
 // finish before the safety margin.
-var ErrTimeout = errors.New("the work did not finish before the Lambda deadline")
+var errTimeout = errors.New("the work did not finish before the Lambda deadline")
 
 // HandleRaw is the Lambda handler: it decodes the event itself so that a
 // malformed request that still names its ResponseURL is answered FAILED
@@ -159,14 +189,14 @@ func (h *Handler) HandleRaw(ctx context.Context, raw json.RawMessage) error {
 	logger := h.opts.Logger.With(slog.String("requestId", ev.RequestID), slog.String("stackId", ev.StackID), slog.String("logicalResourceId", ev.LogicalResourceID))
 	logger.Error("malformed custom resource request", slog.String("error", err.Error()))
 	if ev.ResponseURL == "" || ev.RequestID == "" {
-		h.count(ctx, logger, ev, KindInvalidInput)
+		h.count(ctx, logger, ev, kindInvalidInput)
 		return err
 	}
 	ctx, refused := h.admitURL(ctx, logger, ev)
 	if refused {
 		return nil
 	}
-	return h.respond(ctx, logger, ev, outcome{err: inputError{err}}, "")
+	return h.respond(ctx, logger, ev, outcome{err: inputError{err}})
 }
 
 // admitURL checks the event's ResponseURL. A refused event is logged and
@@ -185,7 +215,7 @@ func (h *Handler) admitURL(ctx context.Context, logger *slog.Logger, ev cfn.Even
 		}
 		logger.Error("custom resource request refused: no response is sent",
 			slog.String("error", err.Error()), slog.String("responseUrl", target), slog.String("requestType", string(ev.RequestType)))
-		h.count(ctx, logger, ev, KindRefusedURL)
+		h.count(ctx, logger, ev, kindRefusedURL)
 		return ctx, true
 	}
 	return context.WithValue(ctx, hostsKey{}, hosts), false
@@ -212,14 +242,12 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 		return nil
 	}
 	if err := checkStack(event, h.trust(ctx).accounts); err != nil {
-		return h.respond(ctx, logger, event, outcome{err: err}, "")
+		return h.respond(ctx, logger, event, outcome{err: err})
 	}
 
-	state := &requestState{}
 	workCtx, margin, cancel := h.workContext(ctx)
 	defer cancel()
-	workCtx = context.WithValue(workCtx, loggerKey{}, logger)
-	workCtx = context.WithValue(workCtx, stateKey{}, state)
+	workCtx = lambdalog.NewContext(workCtx, logger)
 
 	done := make(chan outcome, 1)
 	go func() {
@@ -232,6 +260,7 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 			done <- out
 		}()
 		out.result, out.err = h.fn(workCtx, event)
+		out.leftBehind = leftBehind(out.err)
 	}()
 
 	var out outcome
@@ -245,7 +274,7 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 		logger.Error("custom resource handler panicked", slog.Any("panic", out.panic.value), slog.String("stack", string(out.panic.stack)))
 	}
 
-	err := h.respond(ctx, logger, event, out, state.reported())
+	err := h.respond(ctx, logger, event, out)
 
 	if !finished {
 		// The work's context is over, so the function's AWS calls return
@@ -259,15 +288,16 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 	return err
 }
 
-// workContext ends the work SafetyMargin before the invocation's deadline
-// (at most a third of the time left), and returns that margin.
+// workContext ends the work invocation.Margin before the invocation's
+// deadline (SafetyMargin, at most a third of the time left), and returns
+// that margin.
 func (h *Handler) workContext(ctx context.Context) (context.Context, time.Duration, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		ctx, cancel := context.WithCancel(ctx)
 		return ctx, 0, cancel
 	}
-	margin := min(h.opts.SafetyMargin, time.Until(deadline)/3)
+	margin := invocation.Margin(deadline, h.opts.SafetyMargin)
 	ctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin),
 		fmt.Errorf("work deadline reached %s before the Lambda deadline", margin.Round(time.Millisecond)))
 	return ctx, margin, cancel
@@ -291,28 +321,28 @@ func (h *Handler) afterWorkDeadline(ctx, workCtx context.Context, margin time.Du
 			// The work completed (or panicked) after all: report it as it is.
 		case errors.Is(out.err, workCtx.Err()) && out.err.Error() == workCtx.Err().Error():
 			// A bare context error says less than the deadline's cause.
-			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", errTimeout, context.Cause(workCtx))
 		default:
-			out.err = fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, out.err)
+			out.err = fmt.Errorf("%w: %w; changes may be partially applied", errTimeout, out.err)
 		}
 		return out, true
 	case <-grace.C:
 	case <-ctx.Done():
 	}
-	return outcome{err: fmt.Errorf("%w: %w; changes may be partially applied", ErrTimeout, context.Cause(workCtx))}, false
+	return outcome{err: fmt.Errorf("%w: %w; changes may be partially applied", errTimeout, context.Cause(workCtx))}, false
 }
 
-func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome, reported string) error {
-	resp := newResponse(event, out, reported)
+func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome) error {
+	resp := newResponse(event, out)
 	reason := ""
 	if out.err != nil {
 		resp.Status = cfn.StatusFailed
 		resp.Data = nil
 		reason = out.err.Error()
-		if event.RequestType == cfn.RequestUpdate && reported != "" && reported != event.PhysicalResourceID {
+		if left := out.leftBehind; event.RequestType == cfn.RequestUpdate && left != "" && left != event.PhysicalResourceID {
 			// A failed Update keeps the old ID, so CloudFormation will never
 			// delete what this request created; say so.
-			reason += fmt.Sprintf("; %s was created by this request and is not tracked by CloudFormation", reported)
+			reason += fmt.Sprintf("; %s was created by this request and is not tracked by CloudFormation", left)
 		}
 		logger.Error("custom resource request failed", slog.String("error", reason), slog.String("physicalResourceId", resp.PhysicalResourceID))
 	}
@@ -325,11 +355,11 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 			return fmt.Errorf("encoding custom resource response: %w", err)
 		}
 	}
-	kind := ErrorKind("")
+	kind := errorKind("")
 	if resp.Status == cfn.StatusFailed {
 		kind = classify(out)
 		if out.err == nil { // the attributes did not fit
-			kind = KindOther
+			kind = kindOther
 		}
 	}
 	attempts, err := h.sender.send(ctx, event.ResponseURL, body)
@@ -348,7 +378,7 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 }
 
 // count writes the request's metric record; kind is empty for a SUCCESS.
-func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Event, kind ErrorKind) {
+func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Event, kind errorKind) {
 	awsRequestID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		awsRequestID = lc.AwsRequestID
@@ -360,10 +390,10 @@ func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Even
 
 // newResponse is the SUCCESS response for an outcome; respond turns it into
 // FAILED when the outcome is an error.
-func newResponse(event cfn.Event, out outcome, reported string) *cfn.Response {
+func newResponse(event cfn.Event, out outcome) *cfn.Response {
 	resp := cfn.NewResponse(&event)
 	resp.Status = cfn.StatusSuccess
-	resp.PhysicalResourceID = physicalID(event, out, reported)
+	resp.PhysicalResourceID = physicalID(event, out)
 	resp.Data = out.result.Data
 	resp.NoEcho = out.result.NoEcho
 	return resp
@@ -375,7 +405,7 @@ func newResponse(event cfn.Event, out outcome, reported string) *cfn.Response {
 // done; a Func whose Data grow with its input measures them with this before
 // it changes anything and leaves out what does not fit.
 func SuccessResponseSize(event cfn.Event, r Result) (int, error) {
-	body, err := encode(newResponse(event, outcome{result: r}, ""))
+	body, err := encode(newResponse(event, outcome{result: r}))
 	if err != nil {
 		return 0, fmt.Errorf("encoding the response to request %s: %w", event.RequestID, err)
 	}
@@ -398,14 +428,14 @@ func (h *Handler) encode(resp *cfn.Response, reason string) ([]byte, error) {
 	return fitReason(resp, reason, suffix, MaxResponseBytes)
 }
 
-func physicalID(event cfn.Event, out outcome, reported string) string {
+func physicalID(event cfn.Event, out outcome) string {
 	if event.RequestType == cfn.RequestDelete {
 		return event.PhysicalResourceID
 	}
 	if event.RequestType == cfn.RequestUpdate && out.err != nil {
 		return event.PhysicalResourceID
 	}
-	for _, id := range []string{out.result.PhysicalResourceID, reported, event.PhysicalResourceID} {
+	for _, id := range []string{out.result.PhysicalResourceID, out.leftBehind, event.PhysicalResourceID} {
 		if id != "" {
 			return id
 		}

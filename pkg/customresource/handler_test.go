@@ -21,6 +21,7 @@ import (
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // responseName is where the harness's response URL stores responses.
@@ -134,8 +135,7 @@ func TestHandlerOutcomes(t *testing.T) {
 			name:  "create error after the resource exists keeps its ID for the rollback Delete",
 			event: "create",
 			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				customresource.SetPhysicalResourceID(ctx, "p-bk000007")
-				return customresource.Result{}, errors.New("attaching policy p-bk000007 to ou-a1b2-prod0001: ConstraintViolationException")
+				return customresource.Result{}, &customresource.PartialError{PhysicalResourceID: "p-bk000007", Err: errors.New("attaching policy p-bk000007 to ou-a1b2-prod0001: ConstraintViolationException")}
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000007",
@@ -227,10 +227,9 @@ func TestHandlerTimeoutAnswersBeforeDeadline(t *testing.T) {
 	ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
 	var workEnded atomic.Bool
 	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-		customresource.SetPhysicalResourceID(ctx, "p-bk000009")
 		<-ctx.Done() // stands for AWS calls that outlast the invocation
 		workEnded.Store(true)
-		return customresource.Result{}, ctx.Err()
+		return customresource.Result{}, &customresource.PartialError{PhysicalResourceID: "p-bk000009", Err: ctx.Err()}
 	}
 	deadline := time.Now().Add(900 * time.Millisecond)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -428,7 +427,8 @@ func TestHandlerLogsCarryRequestIdentity(t *testing.T) {
 	h := newHarness(t)
 	ev := loadEvent(t, "update", h.emu.ResponseURL(responseName))
 	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-		customresource.Logger(ctx).Info("working", slog.String("step", "plan"))
+		logger, _ := lambdalog.FromContext(ctx)
+		logger.Info("working", slog.String("step", "plan"))
 		return customresource.Result{}, errors.New("boom")
 	}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "aws-req-1"})

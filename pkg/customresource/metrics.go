@@ -14,31 +14,31 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
-// ErrorKind says why a request did not get a SUCCESS answer. The set is
+// errorKind says why a request did not get a SUCCESS answer. The set is
 // closed, so the metric's dimension values stay few whatever the events
 // hold: every distinct value is a custom metric CloudWatch bills for.
-type ErrorKind string
+type errorKind string
 
 // The error kinds of the FailedRequests metric.
 const (
-	// KindInvalidInput: the event or its properties are wrong (a
+	// kindInvalidInput: the event or its properties are wrong (a
 	// malformed event, or an error marked with ErrInvalidInput).
-	KindInvalidInput ErrorKind = "InvalidInput"
-	// KindStackNotAllowed: the StackId is outside the allowed accounts.
-	KindStackNotAllowed ErrorKind = "StackNotAllowed"
-	// KindRefusedURL: the ResponseURL is not on an allowed host; the
+	kindInvalidInput errorKind = "InvalidInput"
+	// kindStackNotAllowed: the StackId is outside the allowed accounts.
+	kindStackNotAllowed errorKind = "StackNotAllowed"
+	// kindRefusedURL: the ResponseURL is not on an allowed host; the
 	// request got no answer at all.
-	KindRefusedURL ErrorKind = "RefusedURL"
-	// KindAccessDenied: AWS refused a call for lack of permission.
-	KindAccessDenied ErrorKind = "AccessDenied"
-	// KindAWSError: any other failed AWS call, including network errors.
-	KindAWSError ErrorKind = "AWSError"
-	// KindTimeout: the work did not finish before the deadline.
-	KindTimeout ErrorKind = "Timeout"
-	// KindPanic: the resource function panicked.
-	KindPanic ErrorKind = "Panic"
-	// KindOther: any other error of the resource function.
-	KindOther ErrorKind = "Other"
+	kindRefusedURL errorKind = "RefusedURL"
+	// kindAccessDenied: AWS refused a call for lack of permission.
+	kindAccessDenied errorKind = "AccessDenied"
+	// kindAWSError: any other failed AWS call, including network errors.
+	kindAWSError errorKind = "AWSError"
+	// kindTimeout: the work did not finish before the deadline.
+	kindTimeout errorKind = "Timeout"
+	// kindPanic: the resource function panicked.
+	kindPanic errorKind = "Panic"
+	// kindOther: any other error of the resource function.
+	kindOther errorKind = "Other"
 )
 
 // ErrInvalidInput marks errors that are the request's fault: a resource
@@ -52,30 +52,30 @@ type inputError struct{ error }
 func (e inputError) Unwrap() error        { return e.error }
 func (e inputError) Is(target error) bool { return target == ErrInvalidInput }
 
-func classify(out outcome) ErrorKind {
+func classify(out outcome) errorKind {
 	err := out.err
 	var ae smithy.APIError
 	var oe *smithy.OperationError
 	switch {
 	case out.panic != nil:
-		return KindPanic
-	case errors.Is(err, ErrStackNotAllowed):
-		return KindStackNotAllowed
-	case errors.Is(err, ErrTimeout):
-		return KindTimeout
+		return kindPanic
+	case errors.Is(err, errStackNotAllowed):
+		return kindStackNotAllowed
+	case errors.Is(err, errTimeout):
+		return kindTimeout
 	case errors.Is(err, ErrInvalidInput):
-		return KindInvalidInput
+		return kindInvalidInput
 	case errors.As(err, &ae):
 		// AccessDenied (STS, S3), AccessDeniedException (Organizations),
 		// AccessDeniedForDependencyException, UnauthorizedOperation (EC2).
 		if c := ae.ErrorCode(); strings.HasPrefix(c, "AccessDenied") || c == "UnauthorizedOperation" {
-			return KindAccessDenied
+			return kindAccessDenied
 		}
-		return KindAWSError
+		return kindAWSError
 	case errors.As(err, &oe):
-		return KindAWSError
+		return kindAWSError
 	}
-	return KindOther
+	return kindOther
 }
 
 // requestTypeDimension keeps the dimension to the three request types: the
@@ -113,9 +113,9 @@ const (
 // (a FAILED answer or a refused request), else 0. Dimension sets:
 // [FunctionName], which alarms use for every failure of the function
 // without listing the combinations; [FunctionName, RequestType]; and, on
-// failure, [FunctionName, RequestType, ErrorKind]. The FunctionName
+// failure, [FunctionName, RequestType, errorKind]. The FunctionName
 // dimension keeps two stacks' functions in one account apart.
-func (m *metricWriter) write(ev cfn.Event, kind ErrorKind, awsRequestID string) error {
+func (m *metricWriter) write(ev cfn.Event, kind errorKind, awsRequestID string) error {
 	dims := [][]string{{"FunctionName"}, {"FunctionName", "RequestType"}}
 	failed := 0
 	now := m.now() // one instant for both timestamps

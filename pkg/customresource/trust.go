@@ -206,8 +206,8 @@ func DefaultResponseHosts(partition string) []HostPattern {
 	return nil
 }
 
-// ErrRefusedURL is the cause of an event refused for its ResponseURL.
-var ErrRefusedURL = errors.New("ResponseURL refused")
+// errRefusedURL is the cause of an event refused for its ResponseURL.
+var errRefusedURL = errors.New("ResponseURL refused")
 
 // checkResponseURL returns nil when raw is an https URL (or http on a
 // loopback address) on a host of hosts. Go's client sends to u.Hostname()
@@ -215,14 +215,14 @@ var ErrRefusedURL = errors.New("ResponseURL refused")
 func checkResponseURL(raw string, hosts []HostPattern) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: not a URL", ErrRefusedURL)
+		return fmt.Errorf("%w: not a URL", errRefusedURL)
 	}
 	return checkURL(u, hosts)
 }
 
 func checkURL(u *url.URL, hosts []HostPattern) error {
 	refuse := func(format string, args ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrRefusedURL}, args...)...)
+		return fmt.Errorf("%w: "+format, append([]any{errRefusedURL}, args...)...)
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return refuse("no host")
@@ -277,22 +277,22 @@ func checkURL(u *url.URL, hosts []HostPattern) error {
 	return refuse("host %s is not among the allowed response hosts (%s)", h, EnvResponseHosts)
 }
 
-// ErrStackNotAllowed is the cause of a FAILED response to a stack outside the
+// errStackNotAllowed is the cause of a FAILED response to a stack outside the
 // allowed accounts.
-var ErrStackNotAllowed = errors.New("stack not allowed")
+var errStackNotAllowed = errors.New("stack not allowed")
 
 // checkStack returns nil when the event's StackId is a CloudFormation stack
 // ARN in one of accounts.
 func checkStack(ev cfn.Event, accounts []string) error {
 	a, err := arn.Parse(ev.StackID)
 	if err != nil || a.Service != "cloudformation" || !strings.HasPrefix(a.Resource, "stack/") {
-		return fmt.Errorf("%w: StackId %q is not a CloudFormation stack ARN", ErrStackNotAllowed, ev.StackID)
+		return fmt.Errorf("%w: StackId %q is not a CloudFormation stack ARN", errStackNotAllowed, ev.StackID)
 	}
 	if len(accounts) == 0 {
-		return fmt.Errorf("%w: no stack accounts are allowed (the function's own account is unknown; set %s)", ErrStackNotAllowed, EnvAllowedStackAccounts)
+		return fmt.Errorf("%w: no stack accounts are allowed (the function's own account is unknown; set %s)", errStackNotAllowed, EnvAllowedStackAccounts)
 	}
 	if !slices.Contains(accounts, a.AccountID) {
-		return fmt.Errorf("%w: stacks of account %s may not use this function (%s)", ErrStackNotAllowed, a.AccountID, EnvAllowedStackAccounts)
+		return fmt.Errorf("%w: stacks of account %s may not use this function (%s)", errStackNotAllowed, a.AccountID, EnvAllowedStackAccounts)
 	}
 	return nil
 }

@@ -68,8 +68,8 @@ func TestCheckResponseURL(t *testing.T) {
 				t.Errorf("%s refused: %v", tt.url, err)
 			case tt.want != "" && err == nil:
 				t.Errorf("%s allowed, want refused (%s)", tt.url, tt.want)
-			case err != nil && (!strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrRefusedURL)):
-				t.Errorf("%s: error %q, want ErrRefusedURL containing %q", tt.url, err, tt.want)
+			case err != nil && (!strings.Contains(err.Error(), tt.want) || !errors.Is(err, errRefusedURL)):
+				t.Errorf("%s: error %q, want errRefusedURL containing %q", tt.url, err, tt.want)
 			}
 		})
 	}
@@ -160,8 +160,8 @@ func TestCheckStack(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || !errors.Is(err, ErrStackNotAllowed) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%q: error %v, want ErrStackNotAllowed with %q", tt.stackID, err, tt.want)
+		if err == nil || !errors.Is(err, errStackNotAllowed) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want errStackNotAllowed with %q", tt.stackID, err, tt.want)
 		}
 	}
 }

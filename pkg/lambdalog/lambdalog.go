@@ -4,6 +4,7 @@
 package lambdalog
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strings"
@@ -60,4 +61,20 @@ func MetricLevel(level string) string {
 		return l
 	}
 	return "INFO"
+}
+
+type loggerKey struct{}
+
+// NewContext returns ctx carrying logger: the entry point of an invocation
+// puts the logger that names the request there, and the code it calls logs
+// through FromContext.
+func NewContext(ctx context.Context, logger *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, logger)
+}
+
+// FromContext returns the logger NewContext put in ctx, and whether there is
+// one (like lambdacontext.FromContext).
+func FromContext(ctx context.Context) (*slog.Logger, bool) {
+	l, ok := ctx.Value(loggerKey{}).(*slog.Logger)
+	return l, ok && l != nil
 }

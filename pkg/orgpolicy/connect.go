@@ -2,18 +2,17 @@ package orgpolicy
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
-// OrganizationsAPI is the part of the Organizations API the resource calls.
-type OrganizationsAPI interface {
+// organizationsAPI is the part of the Organizations API the resource calls.
+type organizationsAPI interface {
 	CreatePolicy(context.Context, *organizations.CreatePolicyInput, ...func(*organizations.Options)) (*organizations.CreatePolicyOutput, error)
 	UpdatePolicy(context.Context, *organizations.UpdatePolicyInput, ...func(*organizations.Options)) (*organizations.UpdatePolicyOutput, error)
 	DescribePolicy(context.Context, *organizations.DescribePolicyInput, ...func(*organizations.Options)) (*organizations.DescribePolicyOutput, error)
@@ -27,38 +26,38 @@ type OrganizationsAPI interface {
 	organizations.ListTagsForResourceAPIClient
 }
 
-// Access says how to reach the organization: through a role in the
+// orgAccess says how to reach the organization: through a role in the
 // management account, or (RoleARN empty) with the function's own
 // credentials, as a delegated administrator.
-type Access struct {
+type orgAccess struct {
 	RoleARN    string
 	ExternalID string
 }
 
-// Connector returns an Organizations client for an Access.
-type Connector interface {
-	Organizations(ctx context.Context, a Access) (OrganizationsAPI, error)
+// connector returns an Organizations client for an orgAccess.
+type connector interface {
+	Organizations(ctx context.Context, a orgAccess) (organizationsAPI, error)
 }
 
-// AWSConnector makes Organizations clients from the function's
+// awsConnector makes Organizations clients from the function's
 // configuration, assuming roles through a shared credentials cache.
-type AWSConnector struct {
+type awsConnector struct {
 	base  aws.Config
 	roles *awsclient.RoleCredentials
 
 	mu      sync.Mutex
-	clients map[Access]*organizations.Client
+	clients map[orgAccess]*organizations.Client
 }
 
-// NewAWSConnector returns a connector that keeps one client per Access for
+// newAWSConnector returns a connector that keeps one client per orgAccess for
 // the life of the process (warm invocations reuse clients and credentials).
-func NewAWSConnector(base aws.Config, roles *awsclient.RoleCredentials) *AWSConnector {
-	return &AWSConnector{base: base, roles: roles, clients: map[Access]*organizations.Client{}}
+func newAWSConnector(base aws.Config, roles *awsclient.RoleCredentials) *awsConnector {
+	return &awsConnector{base: base, roles: roles, clients: map[orgAccess]*organizations.Client{}}
 }
 
 // Organizations returns the client for a; assuming the role happens here, so
 // a role that cannot be assumed fails before any policy call.
-func (c *AWSConnector) Organizations(ctx context.Context, a Access) (OrganizationsAPI, error) {
+func (c *awsConnector) Organizations(ctx context.Context, a orgAccess) (organizationsAPI, error) {
 	cfg := c.base
 	if a.RoleARN != "" {
 		var err error
@@ -78,16 +77,14 @@ func (c *AWSConnector) Organizations(ctx context.Context, a Access) (Organizatio
 
 // access says how to reach the organization the properties name. The role
 // ARN's partition is the stack's, so the resource works in every partition.
-func access(p Properties, stackID string) Access {
+func access(p Properties, stackID string) orgAccess {
 	if p.OrgManagementAccount == "" {
-		return Access{}
+		return orgAccess{}
 	}
 	partition := "aws"
-	if parts := strings.SplitN(stackID, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-		partition = parts[1]
+	if stack, err := arn.Parse(stackID); err == nil && stack.Partition != "" {
+		partition = stack.Partition
 	}
-	return Access{
-		RoleARN:    fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, p.OrgManagementAccount, p.OrgAdminRoleName),
-		ExternalID: p.ExternalID,
-	}
+	role := arn.ARN{Partition: partition, Service: "iam", AccountID: p.OrgManagementAccount, Resource: "role/" + p.OrgAdminRoleName}
+	return orgAccess{RoleARN: role.String(), ExternalID: p.ExternalID}
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
 )
 
-// ObjectGetter reads policy documents from S3.
-type ObjectGetter interface {
+// objectGetter reads policy documents from S3.
+type objectGetter interface {
 	GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
@@ -48,7 +49,7 @@ func (r *Resource) documentText(ctx context.Context, c Content) (string, error) 
 				return "", fmt.Errorf("PolicyContent.S3: access denied reading %s; the function's role needs s3:GetObject (s3:GetObjectVersion with VersionId) on it", c.S3)
 			}
 		}
-		return "", fmt.Errorf("PolicyContent.S3: reading %s: %w", c.S3, short(err))
+		return "", fmt.Errorf("PolicyContent.S3: reading %s: %w", c.S3, awsclient.Short(err))
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(out.Body, maxDocumentBytes+1))

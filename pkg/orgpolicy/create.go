@@ -2,20 +2,15 @@ package orgpolicy
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"maps"
-	"slices"
 
 	"github.com/aws/aws-lambda-go/cfn"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
+// create makes the policy. A failure after the policy exists returns a
+// *customresource.PartialError naming it, so that CloudFormation's rollback
+// deletes it.
 func (r *Resource) create(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
 	p, d, err := r.desired(ctx, ev)
 	if err != nil {
@@ -27,173 +22,7 @@ func (r *Resource) create(ctx context.Context, ev cfn.Event) (customresource.Res
 	}
 	id, arn, _, err := createPolicy(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
 	if err != nil {
-		return customresource.Result{PhysicalResourceID: id}, err
+		return customresource.Result{}, leftBehind(id, err)
 	}
 	return result(id, arn, d), nil
-}
-
-// createPolicy creates the policy with its tags and attaches it to every
-// target: one CreatePolicy and one AttachPolicy per target. When the name
-// is taken (DuplicatePolicyException), the existing policy of that type and
-// name is adopted and converged instead if its ownership tags name this
-// resource (a retried Create whose first attempt got as far as
-// CreatePolicy), or, with adoptUnowned, if it has no ownership tags at all
-// (a policy of the earlier solution, AdoptExistingPolicy). created is true
-// only when this call's CreatePolicy made the policy.
-//
-// Once a policy this resource owns exists, its ID is returned even with an
-// error, and reported to the custom-resource handler, so that a FAILED
-// response still names it and CloudFormation's rollback deletes it.
-func createPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, created bool, err error) {
-	log := customresource.Logger(ctx)
-	out, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{
-		Name:        aws.String(d.Name),
-		Description: aws.String(d.Description),
-		Type:        types.PolicyType(d.Type),
-		Content:     aws.String(d.Content),
-		Tags:        orgTags(d.Tags),
-	})
-	if isA[*types.DuplicatePolicyException](err) {
-		id, arn, err = adoptPolicy(ctx, org, d, owner, adoptUnowned)
-		return id, arn, false, err
-	}
-	if err != nil {
-		return "", "", false, fmt.Errorf("creating Organizations policy %q: %w", d.Name, short(err))
-	}
-	id, arn = aws.ToString(out.Policy.PolicySummary.Id), aws.ToString(out.Policy.PolicySummary.Arn)
-	customresource.SetPhysicalResourceID(ctx, id)
-	log.Info("created policy", slog.String("policyId", id), slog.String("policyName", d.Name))
-	for _, t := range d.Targets {
-		if err := attach(ctx, org, id, t); err != nil {
-			return id, arn, true, err
-		}
-	}
-	return id, arn, true, nil
-}
-
-// adoptPolicy takes over the existing policy of the desired type and name
-// when its ownership tags name this resource, or when it has none and
-// adoptUnowned is set, and converges it.
-func adoptPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (id, arn string, err error) {
-	summary, err := findPolicyByName(ctx, org, d.Type, d.Name)
-	if errors.Is(err, errNotFound) {
-		return "", "", fmt.Errorf("creating Organizations policy %q: a policy with this name already exists but is not a %s policy; use another PolicyName", d.Name, d.Type)
-	}
-	if err != nil {
-		return "", "", err
-	}
-	id = aws.ToString(summary.Id)
-	actual, err := findPolicy(ctx, org, id)
-	if err != nil {
-		return "", "", fmt.Errorf("adopting Organizations policy (%s): %w", id, err)
-	}
-	switch o, known := ownership(actual.Tags); {
-	case known && o == owner:
-	case !known && adoptUnowned:
-		return adoptUnownedPolicy(ctx, org, d, owner, actual)
-	case !known:
-		return "", "", fmt.Errorf("creating Organizations policy %q: policy %s already has this name and is not managed by this resource (it has no ownership tags); to take it over, as when moving from the earlier solution, set AdoptExistingPolicy: \"true\"", d.Name, id)
-	default:
-		return "", "", fmt.Errorf("creating Organizations policy %q: policy %s already has this name and is not managed by this resource (its ownership tags say: %s); choose another PolicyName or remove that policy", d.Name, id, describeOwner(actual.Tags))
-	}
-	customresource.SetPhysicalResourceID(ctx, id)
-	customresource.Logger(ctx).Info("adopting policy this resource created earlier", slog.String("policyId", id))
-	if err := apply(ctx, org, actual, NewPlan(d, actual)); err != nil {
-		return id, actual.ARN, err
-	}
-	return id, actual.ARN, nil
-}
-
-// adoptUnownedPolicy converges a policy that has no ownership tags and
-// then, last, tags it with them. Until that last step the policy is not
-// this resource's: a failure leaves it untagged and unreported, so
-// CloudFormation's rollback does not delete what may be the organization's
-// live backup policy, and a retry adopts it again.
-func adoptUnownedPolicy(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, actual Actual) (id, arn string, err error) {
-	customresource.Logger(ctx).Info("adopting existing policy without ownership tags (AdoptExistingPolicy)", slog.String("policyId", actual.ID))
-	userTags := d
-	userTags.Tags = maps.Clone(d.Tags)
-	for k := range owner.Tags() {
-		delete(userTags.Tags, k)
-	}
-	if err := apply(ctx, org, actual, NewPlan(userTags, actual)); err != nil {
-		return "", "", fmt.Errorf("adopting Organizations policy (%s): %w; it is not adopted (no ownership tags), and the changes before the error remain", actual.ID, err)
-	}
-	if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(actual.ID), Tags: orgTags(owner.Tags())}); err != nil {
-		return "", "", fmt.Errorf("adopting Organizations policy (%s): tagging it with its ownership tags: %w; it now matches the properties but is not adopted", actual.ID, short(err))
-	}
-	customresource.SetPhysicalResourceID(ctx, actual.ID)
-	return actual.ID, actual.ARN, nil
-}
-
-func describeOwner(tags map[string]string) string {
-	o, known := ownership(tags)
-	if !known {
-		return "no owner"
-	}
-	return o.String()
-}
-
-func orgTags(m map[string]string) []types.Tag {
-	tags := make([]types.Tag, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return tags
-}
-
-// attach attaches a policy to a target; already attached is done.
-func attach(ctx context.Context, org OrganizationsAPI, id, target string) error {
-	_, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
-	if err != nil && !isA[*types.DuplicatePolicyAttachmentException](err) {
-		return fmt.Errorf("attaching Organizations policy (%s) to target %s: %w", id, target, short(err))
-	}
-	customresource.Logger(ctx).Info("attached policy", slog.String("policyId", id), slog.String("target", target))
-	return nil
-}
-
-// detach detaches a policy from a target; not attached, or a target or
-// policy that no longer exists, is done.
-func detach(ctx context.Context, org OrganizationsAPI, id, target string) error {
-	_, err := org.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)})
-	if err != nil && !isA[*types.PolicyNotAttachedException](err) && !isNotFound(err) {
-		return fmt.Errorf("detaching Organizations policy (%s) from target %s: %w", id, target, short(err))
-	}
-	customresource.Logger(ctx).Info("detached policy", slog.String("policyId", id), slog.String("target", target))
-	return nil
-}
-
-// apply carries out a plan: the policy itself, then its tags, then new
-// attachments, and detachments last so no target is left uncovered.
-func apply(ctx context.Context, org OrganizationsAPI, a Actual, p Plan) error {
-	customresource.Logger(ctx).Info("reconciling policy", slog.String("policyId", a.ID), slog.String("changes", p.Summary()))
-	if p.Name != nil || p.Description != nil || p.Content != nil {
-		_, err := org.UpdatePolicy(ctx, &organizations.UpdatePolicyInput{
-			PolicyId: aws.String(a.ID), Name: p.Name, Description: p.Description, Content: p.Content,
-		})
-		if err != nil {
-			return fmt.Errorf("updating Organizations policy (%s): %w", a.ID, short(err))
-		}
-	}
-	if len(p.SetTags) > 0 {
-		if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(a.ID), Tags: orgTags(p.SetTags)}); err != nil {
-			return fmt.Errorf("tagging Organizations policy (%s): %w", a.ID, short(err))
-		}
-	}
-	if len(p.RemoveTags) > 0 {
-		if _, err := org.UntagResource(ctx, &organizations.UntagResourceInput{ResourceId: aws.String(a.ID), TagKeys: p.RemoveTags}); err != nil {
-			return fmt.Errorf("untagging Organizations policy (%s): %w", a.ID, short(err))
-		}
-	}
-	for _, t := range p.Attach {
-		if err := attach(ctx, org, a.ID, t); err != nil {
-			return err
-		}
-	}
-	for _, t := range p.Detach {
-		if err := detach(ctx, org, a.ID, t); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -4,7 +4,7 @@
 // them on Create, Update and Delete.
 //
 // Each request flows one way: properties -> desired state -> the policy's
-// actual state -> a Plan of changes (pure) -> the writes. Policies carry
+// actual state -> a policyPlan of changes (pure) -> the writes. Policies carry
 // ownership tags naming the stack and logical ID that manage them; a policy
 // owned by someone else is never modified or deleted.
 package orgpolicy

@@ -14,27 +14,27 @@ const (
 	OwnerLogicalIDTag = "backup-org-policy:logical-id"
 )
 
-// Owner is the CloudFormation resource that manages a policy.
-type Owner struct {
+// policyOwner is the CloudFormation resource that manages a policy.
+type policyOwner struct {
 	StackID, LogicalID string
 }
 
 // Tags are the ownership tags of o.
-func (o Owner) Tags() map[string]string {
+func (o policyOwner) tags() map[string]string {
 	return map[string]string{OwnerStackTag: o.StackID, OwnerLogicalIDTag: o.LogicalID}
 }
 
-func (o Owner) String() string { return "stack " + o.StackID + ", logical ID " + o.LogicalID }
+func (o policyOwner) String() string { return "stack " + o.StackID + ", logical ID " + o.LogicalID }
 
 // ownership tells who a policy's tags say owns it; known is false when the
 // tags name no owner.
-func ownership(tags map[string]string) (o Owner, known bool) {
-	o = Owner{StackID: tags[OwnerStackTag], LogicalID: tags[OwnerLogicalIDTag]}
+func ownership(tags map[string]string) (o policyOwner, known bool) {
+	o = policyOwner{StackID: tags[OwnerStackTag], LogicalID: tags[OwnerLogicalIDTag]}
 	return o, o.StackID != "" || o.LogicalID != ""
 }
 
-// Desired is the policy the properties describe.
-type Desired struct {
+// desiredPolicy is the policy the properties describe.
+type desiredPolicy struct {
 	Name, Description, Type string
 	// Content is the rendered, minified document.
 	Content string
@@ -48,16 +48,17 @@ type Desired struct {
 	TargetsAttribute bool
 }
 
-// Actual is a policy as Organizations has it.
-type Actual struct {
+// actualPolicy is a policy as Organizations has it.
+type actualPolicy struct {
 	ID, ARN, Name, Description, Type, Content string
 	Targets                                   []string
 	Tags                                      map[string]string
 }
 
-// Plan is what must change to turn an Actual policy into the Desired one.
+// policyPlan is what must change to turn the actual policy into the
+// desired one.
 // A nil field is left as it is.
-type Plan struct {
+type policyPlan struct {
 	Name, Description, Content *string
 	// Attach and Detach are sorted; attachments happen before detachments
 	// so no target is uncovered in between.
@@ -67,9 +68,9 @@ type Plan struct {
 	RemoveTags []string
 }
 
-// NewPlan compares desired and actual state. It is pure.
-func NewPlan(d Desired, a Actual) Plan {
-	var p Plan
+// newPlan compares desired and actual state. It is pure.
+func newPlan(d desiredPolicy, a actualPolicy) policyPlan {
+	var p policyPlan
 	if d.Name != a.Name {
 		p.Name = &d.Name
 	}
@@ -111,14 +112,14 @@ func NewPlan(d Desired, a Actual) Plan {
 }
 
 // Empty reports whether the plan changes nothing.
-func (p Plan) Empty() bool {
+func (p policyPlan) empty() bool {
 	return p.Name == nil && p.Description == nil && p.Content == nil &&
 		len(p.Attach) == 0 && len(p.Detach) == 0 && len(p.SetTags) == 0 && len(p.RemoveTags) == 0
 }
 
 // Summary describes the plan for logs.
-func (p Plan) Summary() string {
-	if p.Empty() {
+func (p policyPlan) summary() string {
+	if p.empty() {
 		return "no changes"
 	}
 	var parts []string

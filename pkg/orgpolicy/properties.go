@@ -12,19 +12,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/backup-as-code/orgbackup/pkg/awstag"
 	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
 )
 
-// DefaultOrgAdminRoleName is the role assumed in the management account when
+// defaultOrgAdminRoleName is the role assumed in the management account when
 // neither the resource nor the function configuration names one.
-const DefaultOrgAdminRoleName = "BackupOrgPolicyManagerOrgAdmin"
+const defaultOrgAdminRoleName = "BackupOrgPolicyManagerOrgAdmin"
 
 // Defaults are function-level settings that templates need not repeat.
 type Defaults struct {
 	// OrgManagementAccount is used when the resource has none; empty
 	// means the function's own credentials (delegated administrator).
 	OrgManagementAccount string
-	// OrgAdminRoleName defaults to DefaultOrgAdminRoleName.
+	// OrgAdminRoleName defaults to defaultOrgAdminRoleName.
 	OrgAdminRoleName string
 	ExternalID       string
 }
@@ -90,8 +91,8 @@ var (
 	policyIDPattern   = regexp.MustCompile(`^p-[0-9a-zA-Z_]{8,128}$`)
 )
 
-// IsPolicyID reports whether id has the form of an Organizations policy ID.
-func IsPolicyID(id string) bool { return policyIDPattern.MatchString(id) }
+// isPolicyID reports whether id has the form of an Organizations policy ID.
+func isPolicyID(id string) bool { return policyIDPattern.MatchString(id) }
 
 // knownProperties are the properties the resource reads, plus those
 // CloudFormation adds itself (cloudFormationProperties). UpdateToken is read
@@ -184,9 +185,24 @@ func describeJSON(v any) string {
 func DecodeProperties(props map[string]any, defaults Defaults) (Properties, error) {
 	d := &decoder{props: props}
 	var p Properties
-
 	d.unknownProperties()
+	d.policy(&p)
+	p.Content = d.content()
+	p.Variables = d.variables()
+	d.regions(&p)
+	p.Targets = d.targets()
+	d.access(&p, defaults)
+	p.Tags = d.tags()
+	p.AdoptExistingPolicy = d.adoptExisting()
+	if len(d.problems) > 0 {
+		return Properties{}, &PropertyError{Problems: d.problems}
+	}
+	return p, nil
+}
 
+// policy reads what names the policy: PolicyName, PolicyDescription and
+// PolicyType (default BACKUP_POLICY), within the Organizations limits.
+func (d *decoder) policy(p *Properties) {
 	p.PolicyName = d.scalar("PolicyName")
 	switch n := utf8.RuneCountInString(p.PolicyName); {
 	case n == 0:
@@ -211,10 +227,11 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 		}
 		d.fail("PolicyType: %q is not an Organizations policy type; allowed: %s", p.PolicyType, strings.Join(names, ", "))
 	}
+}
 
-	p.Content = d.content()
-	p.Variables = d.variables()
-
+// regions reads PolicyRegions and its operator; only backup policies have
+// Regions to set.
+func (d *decoder) regions(p *Properties) {
 	p.Regions = d.list("PolicyRegions")
 	for i, r := range p.Regions {
 		if !regionPattern.MatchString(r) {
@@ -231,7 +248,12 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 	if len(p.Regions) > 0 && p.PolicyType != string(types.PolicyTypeBackupPolicy) {
 		d.fail("PolicyRegions: applies only to BACKUP_POLICY policies, not %s", p.PolicyType)
 	}
+}
 
+// targets reads PolicyTargets: roots, OUs and accounts, each once, in the
+// order written.
+func (d *decoder) targets() []string {
+	var targets []string
 	seen := map[string]bool{}
 	for i, t := range d.list("PolicyTargets") {
 		if !rootPattern.MatchString(t) && !ouPattern.MatchString(t) && !accountPattern.MatchString(t) {
@@ -240,23 +262,21 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 		}
 		if !seen[t] {
 			seen[t] = true
-			p.Targets = append(p.Targets, t)
+			targets = append(targets, t)
 		}
 	}
+	return targets
+}
 
-	d.access(&p, defaults)
-	p.Tags = d.tags()
+// adoptExisting reads AdoptExistingPolicy, "true" or "false" (default).
+func (d *decoder) adoptExisting() bool {
 	switch v := d.scalar("AdoptExistingPolicy"); v {
 	case "true", "false", "":
-		p.AdoptExistingPolicy = v == "true"
+		return v == "true"
 	default:
 		d.fail("AdoptExistingPolicy: %q; allowed: \"true\", \"false\"", v)
+		return false
 	}
-
-	if len(d.problems) > 0 {
-		return Properties{}, &PropertyError{Problems: d.problems}
-	}
-	return p, nil
 }
 
 // unknownProperties rejects every property the resource does not read (a
@@ -353,7 +373,7 @@ func (d *decoder) access(p *Properties, defaults Defaults) {
 		p.OrgAdminRoleName = defaults.OrgAdminRoleName
 	}
 	if p.OrgAdminRoleName == "" {
-		p.OrgAdminRoleName = DefaultOrgAdminRoleName
+		p.OrgAdminRoleName = defaultOrgAdminRoleName
 	}
 	if !roleNamePattern.MatchString(p.OrgAdminRoleName) {
 		d.fail("OrgAdminRoleName: %q is not an IAM role name (letters, digits and +=,.@_- up to 64, optionally after a path)", p.OrgAdminRoleName)
@@ -505,7 +525,7 @@ func (d *decoder) tags() map[string]string {
 			d.fail("%s: Key must be 1 to 128 characters", where)
 		case utf8.RuneCountInString(s) > 256:
 			d.fail("%s: Value must be at most 256 characters", where)
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+		case awstag.Reserved(k):
 			d.fail("%s: Key %q uses the reserved aws: prefix", where, k)
 		case k == OwnerStackTag || k == OwnerLogicalIDTag:
 			d.fail("%s: Key %q is the ownership tag this resource manages", where, k)

@@ -25,7 +25,7 @@ func TestDecodeProperties(t *testing.T) {
 			want: Properties{
 				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{Inline: "{}"},
 				RegionsOperator: "@@append", OrgManagementAccount: "111111111111",
-				OrgAdminRoleName: DefaultOrgAdminRoleName, ExternalID: "ext-123", Tags: map[string]string{},
+				OrgAdminRoleName: defaultOrgAdminRoleName, ExternalID: "ext-123", Tags: map[string]string{},
 			},
 		},
 		{
@@ -47,7 +47,7 @@ func TestDecodeProperties(t *testing.T) {
 			want: Properties{
 				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{Inline: `{"plans":{"p":{}}}`},
 				Variables:       []backuppolicy.Variable{{Placeholder: "$b", Value: "2"}, {Placeholder: "$a", Value: "1"}},
-				RegionsOperator: "@@append", OrgAdminRoleName: DefaultOrgAdminRoleName,
+				RegionsOperator: "@@append", OrgAdminRoleName: defaultOrgAdminRoleName,
 				Tags: map[string]string{"team": "platform", "env": ""},
 			},
 		},
@@ -60,7 +60,7 @@ func TestDecodeProperties(t *testing.T) {
 				PolicyName: "daily", PolicyType: "BACKUP_POLICY",
 				Content:         Content{Inline: `{"plans":{"p":{"rules":{"r":{"copy_actions":{"<central_vault_arn>":{"target_backup_vault_arn":{"@@assign":"<central_vault_arn>"}}},"target_backup_vault_name":{"@@assign":"a&b"}}}}}}`},
 				Variables:       []backuppolicy.Variable{{Placeholder: "<central_vault_arn>", Value: "arn:aws:backup:us-east-1:333333333333:backup-vault:central"}},
-				RegionsOperator: "@@append", OrgAdminRoleName: DefaultOrgAdminRoleName, Tags: map[string]string{},
+				RegionsOperator: "@@append", OrgAdminRoleName: defaultOrgAdminRoleName, Tags: map[string]string{},
 			},
 		},
 		{
@@ -69,7 +69,7 @@ func TestDecodeProperties(t *testing.T) {
 			want: Properties{
 				PolicyName: "daily", PolicyType: "BACKUP_POLICY", Content: Content{S3: &S3Location{Bucket: "b", Key: "k/p.json", VersionID: "v1"}},
 				Variables:       []backuppolicy.Variable{{Placeholder: "$x", Value: "y"}},
-				RegionsOperator: "@@append", OrgAdminRoleName: DefaultOrgAdminRoleName, Tags: map[string]string{},
+				RegionsOperator: "@@append", OrgAdminRoleName: defaultOrgAdminRoleName, Tags: map[string]string{},
 			},
 		},
 	}
@@ -183,7 +183,7 @@ func TestAccessRoleARN(t *testing.T) {
 	if got := access(p, "arn:aws-us-gov:cloudformation:us-gov-west-1:222222222222:stack/s/1"); got.RoleARN != "arn:aws-us-gov:iam::111111111111:role/Admin" || got.ExternalID != "e" {
 		t.Errorf("access = %+v", got)
 	}
-	if got := access(Properties{}, "arn:aws:cloudformation:us-east-1:222222222222:stack/s/1"); got != (Access{}) {
+	if got := access(Properties{}, "arn:aws:cloudformation:us-east-1:222222222222:stack/s/1"); got != (orgAccess{}) {
 		t.Errorf("without a management account the function's own credentials are used, got %+v", got)
 	}
 }

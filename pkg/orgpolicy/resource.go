@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"regexp"
 	"slices"
@@ -19,16 +20,16 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
-
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
 // Resource serves Custom::BackupOrgPolicy requests.
 type Resource struct {
-	// Connector reaches the organization.
-	Connector Connector
+	// connector reaches the organization.
+	connector connector
 	// S3 reads policy documents, with the function's own credentials.
-	S3 ObjectGetter
+	S3 objectGetter
 	// Defaults fill in properties the template leaves out.
 	Defaults Defaults
 }
@@ -38,7 +39,7 @@ type Resource struct {
 // function's own credentials, and S3 for policy documents.
 func NewResource(cfg aws.Config, sessionName string, defaults Defaults) *Resource {
 	roles := awsclient.NewRoleCredentials(sts.NewFromConfig(cfg), sessionName)
-	return &Resource{Connector: NewAWSConnector(cfg, roles), S3: s3.NewFromConfig(cfg), Defaults: defaults}
+	return &Resource{connector: newAWSConnector(cfg, roles), S3: s3.NewFromConfig(cfg), Defaults: defaults}
 }
 
 // Handle serves one request; it is a customresource.Func.
@@ -91,53 +92,71 @@ func (r *Resource) explainDenied(err error, ev cfn.Event) error {
 	return fmt.Errorf("%w; %s is not allowed %s: add it to that role's permissions policy", err, who, action)
 }
 
-func ownerOf(ev cfn.Event) Owner {
-	return Owner{StackID: ev.StackID, LogicalID: ev.LogicalResourceID}
+// leftBehind marks err as having left the policy id behind, when there is
+// one; the handler then reports it (customresource.PartialError).
+func leftBehind(id string, err error) error {
+	if id == "" {
+		return err
+	}
+	return &customresource.PartialError{PhysicalResourceID: id, Err: err}
+}
+
+// logger is the request's logger (the handler's, lambdalog.NewContext);
+// slog.Default outside a request.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := lambdalog.FromContext(ctx); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+func ownerOf(ev cfn.Event) policyOwner {
+	return policyOwner{StackID: ev.StackID, LogicalID: ev.LogicalResourceID}
 }
 
 // desired decodes, fetches and renders everything the request asks for. It
 // makes no Organizations call, so bad input fails before any change.
-func (r *Resource) desired(ctx context.Context, ev cfn.Event) (Properties, Desired, error) {
+func (r *Resource) desired(ctx context.Context, ev cfn.Event) (Properties, desiredPolicy, error) {
 	p, err := DecodeProperties(ev.ResourceProperties, r.Defaults)
 	if err != nil {
-		return Properties{}, Desired{}, err
+		return Properties{}, desiredPolicy{}, err
 	}
 	text, err := r.documentText(ctx, p.Content)
 	if err != nil {
-		return Properties{}, Desired{}, err
+		return Properties{}, desiredPolicy{}, err
 	}
 	content, err := renderDocument(text, p)
 	if err != nil {
-		return Properties{}, Desired{}, err
+		return Properties{}, desiredPolicy{}, err
 	}
 	tags := maps.Clone(p.Tags)
-	maps.Copy(tags, ownerOf(ev).Tags())
+	maps.Copy(tags, ownerOf(ev).tags())
 	targets := slices.Clone(p.Targets)
 	slices.Sort(targets)
-	d := Desired{
+	d := desiredPolicy{
 		Name: p.PolicyName, Description: p.PolicyDescription, Type: p.PolicyType,
 		Content: content, Targets: targets, Tags: tags,
 	}
 	if d.TargetsAttribute, err = targetsFit(ev, d); err != nil {
-		return Properties{}, Desired{}, err
+		return Properties{}, desiredPolicy{}, err
 	}
 	return p, d, nil
 }
 
-func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (OrganizationsAPI, error) {
+func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (organizationsAPI, error) {
 	a := access(p, ev.StackID)
-	org, err := r.Connector.Organizations(ctx, a)
+	org, err := r.connector.Organizations(ctx, a)
 	if err != nil {
 		if a.RoleARN != "" {
-			return nil, fmt.Errorf("connecting to the organization through OrgManagementAccount %s: %w", p.OrgManagementAccount, short(err))
+			return nil, fmt.Errorf("connecting to the organization through OrgManagementAccount %s: %w", p.OrgManagementAccount, awsclient.Short(err))
 		}
-		return nil, fmt.Errorf("connecting to the organization: %w", short(err))
+		return nil, fmt.Errorf("connecting to the organization: %w", awsclient.Short(err))
 	}
 	return org, nil
 }
 
 // result is the response for a policy in its desired state.
-func result(id, arn string, d Desired) customresource.Result {
+func result(id, arn string, d desiredPolicy) customresource.Result {
 	targets := strings.Join(d.Targets, ",")
 	data := map[string]any{
 		"PolicyId":            id,
@@ -178,7 +197,7 @@ func longestPolicyARN(stackID, typ string) string {
 // after the work would turn a finished change into FAILED, and its rollback.
 // Without PolicyTargets the response always fits: every other attribute is
 // bounded (a name of at most 128 characters, two hashes, the ID and ARN).
-func targetsFit(ev cfn.Event, d Desired) (bool, error) {
+func targetsFit(ev cfn.Event, d desiredPolicy) (bool, error) {
 	d.TargetsAttribute = true
 	n, err := customresource.SuccessResponseSize(ev, result(longestPolicyID, longestPolicyARN(ev.StackID, d.Type), d))
 	if err != nil {

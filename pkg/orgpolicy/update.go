@@ -2,7 +2,6 @@ package orgpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
@@ -29,7 +29,7 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 	if err != nil {
 		return customresource.Result{}, err
 	}
-	log := customresource.Logger(ctx)
+	log := logger(ctx)
 	org, err := r.connect(ctx, p, ev)
 	if err != nil {
 		return customresource.Result{}, err
@@ -41,10 +41,10 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 	moved := r.accessChange(ev, p)
 	actual, err := findPolicy(ctx, org, ev.PhysicalResourceID)
 	switch {
-	case errors.Is(err, errNotFound) && moved != "":
+	case awsclient.IsNotFound(err) && moved != "":
 		log.Info("replacing policy: not found through the new access, so another organization (or deleted)", slog.String("reason", moved), slog.String("oldPolicyId", ev.PhysicalResourceID))
 		return replace(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
-	case errors.Is(err, errNotFound):
+	case awsclient.IsNotFound(err):
 		log.Warn("policy no longer exists; creating it again", slog.String("oldPolicyId", ev.PhysicalResourceID))
 		return replace(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
 	case err != nil:
@@ -55,7 +55,7 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 	if o, known := ownership(actual.Tags); known && o != ownerOf(ev) {
 		return customresource.Result{}, fmt.Errorf("updating Organizations policy (%s): its ownership tags name another resource (%s); it is left unchanged", actual.ID, o)
 	}
-	if err := apply(ctx, org, actual, NewPlan(d, actual)); err != nil {
+	if err := apply(ctx, org, actual, newPlan(d, actual)); err != nil {
 		return customresource.Result{}, err
 	}
 	return result(actual.ID, actual.ARN, d), nil
@@ -63,7 +63,7 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 
 // replacementReason says why an update needs a new policy, or "".
 func (r *Resource) replacementReason(ev cfn.Event, p Properties) string {
-	if !IsPolicyID(ev.PhysicalResourceID) {
+	if !isPolicyID(ev.PhysicalResourceID) {
 		return fmt.Sprintf("physical ID %q is not a policy ID", ev.PhysicalResourceID)
 	}
 	old, err := decodeAccess(ev.OldResourceProperties, r.Defaults)
@@ -104,22 +104,20 @@ func organizationOf(policyARN string) string {
 // replace creates the new policy of a replacement. If that fails after
 // this request's CreatePolicy made the policy, it is removed again: the
 // FAILED response keeps the old physical ID, so CloudFormation would never
-// delete the new one. A policy that was adopted instead (it already existed)
+// delete the new one (if removing fails, the error names it). A policy that was adopted instead (it already existed)
 // is never removed: it may be the one in use.
-func replace(ctx context.Context, org OrganizationsAPI, d Desired, owner Owner, adoptUnowned bool) (customresource.Result, error) {
+func replace(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, adoptUnowned bool) (customresource.Result, error) {
 	id, arn, created, err := createPolicy(ctx, org, d, owner, adoptUnowned)
 	if err == nil {
 		return result(id, arn, d), nil
 	}
 	if id != "" && !created {
-		customresource.SetPhysicalResourceID(ctx, "")
 		return customresource.Result{}, fmt.Errorf("%w; policy %s, which already existed and was adopted, is left in place", err, id)
 	}
 	if id != "" {
 		if cleanupErr := deletePolicy(ctx, org, id, owner); cleanupErr != nil {
-			return customresource.Result{}, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr)
+			return customresource.Result{}, leftBehind(id, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr))
 		}
-		customresource.SetPhysicalResourceID(ctx, "")
 		return customresource.Result{}, fmt.Errorf("%w; the new policy %s was removed again", err, id)
 	}
 	return customresource.Result{}, err

@@ -8,18 +8,15 @@ import (
 	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
-// ARN is a parsed Amazon Resource Name.
-type ARN struct {
-	Partition, Service, Region, Account, Resource string
-}
-
-// ParseARN splits arn:partition:service:region:account:resource.
-func ParseARN(s string) (ARN, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" || parts[5] == "" {
-		return ARN{}, fmt.Errorf("%q is not an ARN", s)
+// parseARN parses a resource ARN with the SDK's parser, which checks only
+// the arn: prefix and the number of sections; a restore job's resource also
+// needs a partition, a service and a resource.
+func parseARN(s string) (awsarn.ARN, error) {
+	a, err := awsarn.Parse(s)
+	if err != nil || a.Partition == "" || a.Service == "" || a.Resource == "" {
+		return awsarn.ARN{}, fmt.Errorf("%q is not an ARN", s)
 	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, nil
+	return a, nil
 }
 
 // tagAPIServices are the ARN services of the resources AWS Backup restores
@@ -35,7 +32,7 @@ func ParseARN(s string) (ARN, error) {
 // "unsupported" (a service that joins the list is one word here).
 var tagAPIServices = []string{"ec2", "rds", "dynamodb", "elasticfilesystem", "fsx", "s3", "redshift", "storagegateway"}
 
-func taggable(a ARN) bool { return slices.Contains(tagAPIServices, a.Service) }
+func taggable(a awsarn.ARN) bool { return slices.Contains(tagAPIServices, a.Service) }
 
 // qualified returns an ARN in the form the Tagging API names resources:
 // with its account. AWS Backup writes the recovery point ARNs of EC2

@@ -13,6 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
+	"github.com/backup-as-code/orgbackup/pkg/invocation"
 )
 
 // BackfillSummary is what one backfill invocation did.
@@ -69,35 +72,19 @@ func decodePosition(token string) (position, error) {
 	return p, nil
 }
 
-// backfillMargins: dispatching new jobs stops this fraction of the time left
-// before the deadline (at most maxDispatchMargin), and jobs in flight are cut
-// at a third of it, so the summary goes out before the invocation ends.
-const (
-	dispatchMarginFraction = 5
-	maxDispatchMargin      = 10 * time.Second
-)
-
 // Backfill processes the completed restore jobs created after req.Since,
 // page by page, with at most Config.BackfillConcurrency jobs at a time. It
 // stops dispatching before the invocation's deadline and returns a token
 // that continues from there. In a dry run it reads and merges but writes
 // nothing.
 func (r *Reapplier) Backfill(ctx context.Context, req BackfillRequest) (BackfillSummary, error) {
-	pos := position{V: 1, Since: req.Since}
-	if req.NextToken != "" {
-		p, err := decodePosition(req.NextToken)
-		if err != nil {
-			return BackfillSummary{}, err
-		}
-		if !req.Since.IsZero() && !req.Since.Equal(p.Since) {
-			return BackfillSummary{}, fmt.Errorf("Backfill.Since: %s differs from the %s the NextToken was issued for", req.Since.Format(time.RFC3339), p.Since.Format(time.RFC3339))
-		}
-		pos = p
+	pos, err := startPosition(req)
+	if err != nil {
+		return BackfillSummary{}, err
 	}
-	stopAt, jobCtx, cancel := r.backfillDeadlines(ctx)
-	defer cancel()
+	run := r.newBackfillRun(ctx, req.DryRun)
+	defer run.cancel()
 
-	sum := BackfillSummary{DryRun: req.DryRun}
 	in := &backup.ListRestoreJobsInput{ByStatus: types.RestoreJobStatusCompleted}
 	if !pos.Since.IsZero() {
 		in.ByCreatedAfter = aws.Time(pos.Since)
@@ -105,59 +92,106 @@ func (r *Reapplier) Backfill(ctx context.Context, req BackfillRequest) (Backfill
 	if pos.Page != "" {
 		in.NextToken = aws.String(pos.Page)
 	}
-	pageToken, done := pos.Page, pos.Done
-	pages := backup.NewListRestoreJobsPaginator(r.Backup, in)
+	pages := backup.NewListRestoreJobsPaginator(r.backupClient, in)
 	for pages.HasMorePages() {
-		if time.Now().After(stopAt) {
-			sum.NextToken = position{V: 1, Since: pos.Since, Page: pageToken, Done: done}.token()
-			return sum, nil
+		if run.pastStop() {
+			return run.stoppedAt(pos), nil
 		}
-		page, err := pages.NextPage(jobCtx)
+		page, err := pages.NextPage(run.jobCtx)
 		if err != nil {
-			sum.Error = fmt.Sprintf("listing restore jobs: %v", err)
-			sum.NextToken = position{V: 1, Since: pos.Since, Page: pageToken, Done: done}.token()
-			r.logger(ctx).Error("backfill stopped", "error", sum.Error)
-			return sum, nil
+			run.sum.Error = fmt.Sprintf("listing restore jobs: %v", awsclient.Short(err))
+			r.logger(ctx).Error("backfill stopped", "error", run.sum.Error)
+			return run.stoppedAt(pos), nil
 		}
 		var stopped bool
-		done, stopped = r.runPage(ctx, jobCtx, page.RestoreJobs, done, stopAt, req.DryRun, &sum)
-		if stopped {
-			sum.NextToken = position{V: 1, Since: pos.Since, Page: pageToken, Done: done}.token()
-			return sum, nil
+		if pos.Done, stopped = run.page(page.RestoreJobs, pos.Done); stopped {
+			return run.stoppedAt(pos), nil
 		}
-		pageToken, done = aws.ToString(page.NextToken), nil
+		pos.Page, pos.Done = aws.ToString(page.NextToken), nil
 	}
+	sum := run.sum
 	sum.Complete = true
 	r.logger(ctx).Info("backfill complete", "processed", sum.Processed, "tagged", sum.Tagged, "failed", sum.Failed, "unsupported", sum.Unsupported, "retry", sum.Retry, "dryRun", sum.DryRun)
 	return sum, nil
 }
 
-func (r *Reapplier) backfillDeadlines(ctx context.Context) (stopAt time.Time, jobCtx context.Context, cancel context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		c, cancel := context.WithCancel(ctx)
-		return time.Now().Add(100 * 365 * 24 * time.Hour), c, cancel
+// startPosition is where a backfill request starts: at its NextToken, or
+// at the first page of the jobs created after Since.
+func startPosition(req BackfillRequest) (position, error) {
+	if req.NextToken == "" {
+		return position{V: 1, Since: req.Since}, nil
 	}
-	margin := min(maxDispatchMargin, time.Until(deadline)/dispatchMarginFraction)
-	jobCtx, cancel = context.WithDeadline(ctx, deadline.Add(-margin/3))
-	return deadline.Add(-margin), jobCtx, cancel
+	p, err := decodePosition(req.NextToken)
+	if err != nil {
+		return position{}, err
+	}
+	if !req.Since.IsZero() && !req.Since.Equal(p.Since) {
+		return position{}, fmt.Errorf("Backfill.Since: %s differs from the %s the NextToken was issued for", req.Since.Format(time.RFC3339), p.Since.Format(time.RFC3339))
+	}
+	return p, nil
 }
 
-// runPage processes the jobs of one page not yet done and returns the
-// indices done after it, and whether it stopped at stopAt before reaching
-// every job. A job that fails transiently is not done: if the page is
-// continued later it is tried again, and either way the summary names it.
-func (r *Reapplier) runPage(ctx, jobCtx context.Context, jobs []types.RestoreJobsListMember, done []int, stopAt time.Time, dryRun bool, sum *BackfillSummary) (_ []int, stopped bool) {
-	var mu sync.Mutex // guards doneSet and sum, written by the workers
-	doneSet := map[int]bool{}
+// backfillRun is one backfill invocation: its deadlines and its summary.
+type backfillRun struct {
+	r *Reapplier
+	// ctx carries the invocation's logger; jobCtx ends the jobs' AWS calls.
+	ctx, jobCtx context.Context
+	cancel      context.CancelFunc
+	// stopAt is when dispatching stops; zero without a deadline.
+	stopAt time.Time
+	dryRun bool
+
+	mu  sync.Mutex // guards sum, written by the workers
+	sum BackfillSummary
+}
+
+// newBackfillRun sets the backfill's deadlines: dispatching new jobs stops
+// invocation.Margin before the invocation's deadline, and jobs in flight are
+// cut at a third of that margin, so the summary goes out before the
+// invocation ends.
+func (r *Reapplier) newBackfillRun(ctx context.Context, dryRun bool) *backfillRun {
+	run := &backfillRun{r: r, ctx: ctx, dryRun: dryRun, sum: BackfillSummary{DryRun: dryRun}}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		run.jobCtx, run.cancel = context.WithCancel(ctx)
+		return run
+	}
+	margin := invocation.Margin(deadline, invocation.DefaultMargin)
+	run.stopAt = deadline.Add(-margin)
+	run.jobCtx, run.cancel = context.WithDeadline(ctx, deadline.Add(-margin/3))
+	return run
+}
+
+func (run *backfillRun) pastStop() bool {
+	return !run.stopAt.IsZero() && time.Now().After(run.stopAt)
+}
+
+// stoppedAt is the summary of a backfill that stopped at pos, with the
+// token that continues from there.
+func (run *backfillRun) stoppedAt(pos position) BackfillSummary {
+	sum := run.sum
+	sum.NextToken = pos.token()
+	return sum
+}
+
+// page processes the jobs of one page not yet done and returns the indices
+// done after it, and whether it stopped at the dispatch deadline before
+// reaching every job. A job that fails transiently is not done: if the page
+// is continued later it is tried again, and either way the summary names it.
+func (run *backfillRun) page(jobs []types.RestoreJobsListMember, done []int) (_ []int, stopped bool) {
+	doneSet := map[int]bool{} // guarded by run.mu
 	for _, i := range done {
 		doneSet[i] = true
 	}
 	skip := maps.Clone(doneSet)
-	sem := make(chan struct{}, max(1, r.Config.BackfillConcurrency))
+	sem := make(chan struct{}, max(1, run.r.config.BackfillConcurrency))
+	var stop <-chan time.Time // nil without a deadline: never fires
+	if !run.stopAt.IsZero() {
+		timer := time.NewTimer(time.Until(run.stopAt))
+		defer timer.Stop()
+		stop = timer.C
+	}
 	var wg sync.WaitGroup
-	timer := time.NewTimer(time.Until(stopAt))
-	defer timer.Stop()
 dispatch:
 	for i, m := range jobs {
 		if skip[i] {
@@ -165,11 +199,11 @@ dispatch:
 		}
 		select {
 		case sem <- struct{}{}:
-		case <-timer.C:
+		case <-stop:
 			stopped = true
 			break dispatch
 		}
-		if time.Now().After(stopAt) {
+		if run.pastStop() {
 			<-sem
 			stopped = true
 			break
@@ -178,41 +212,48 @@ dispatch:
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			o := r.process(jobCtx, jobFromList(m), false, dryRun)
-			r.log(ctx, o)
-			r.Metrics.record(o)
-			mu.Lock()
-			defer mu.Unlock()
-			switch o.Result {
-			case ResultRetry:
-				sum.Retry++
-				if len(sum.FailedJobs) < maxFailedJobsListed {
-					sum.FailedJobs = append(sum.FailedJobs, o.RestoreJobID)
-				}
-				return
-			case ResultTagged:
-				sum.Tagged++
-			case ResultUnchanged, ResultIgnored:
-				sum.Unchanged++
-			case ResultUnsupported:
-				sum.Unsupported++
-			case ResultFailed:
-				sum.Failed++
-				if len(sum.FailedJobs) < maxFailedJobsListed {
-					sum.FailedJobs = append(sum.FailedJobs, o.RestoreJobID)
-				}
+			o := run.r.process(run.jobCtx, jobFromList(m), false, run.dryRun)
+			run.r.log(run.ctx, o)
+			run.r.metrics.record(o)
+			run.mu.Lock()
+			defer run.mu.Unlock()
+			if run.sum.count(o) {
+				doneSet[i] = true
 			}
-			sum.Processed++
-			doneSet[i] = true
 		}()
 	}
 	wg.Wait()
-	out := make([]int, 0, len(doneSet))
-	for i := range doneSet {
-		out = append(out, i)
-	}
-	slices.Sort(out)
+	out := slices.Sorted(maps.Keys(doneSet))
 	return out, stopped
+}
+
+// count adds a job's outcome to the summary and tells whether the job is
+// done: every outcome but a transient failure, which a continuation tries
+// again.
+func (s *BackfillSummary) count(o jobOutcome) (done bool) {
+	switch o.Result {
+	case resultRetry:
+		s.Retry++
+		s.listFailed(o.RestoreJobID)
+		return false
+	case resultTagged:
+		s.Tagged++
+	case resultUnchanged, resultIgnored:
+		s.Unchanged++
+	case resultUnsupported:
+		s.Unsupported++
+	case resultFailed:
+		s.Failed++
+		s.listFailed(o.RestoreJobID)
+	}
+	s.Processed++
+	return true
+}
+
+func (s *BackfillSummary) listFailed(jobID string) {
+	if len(s.FailedJobs) < maxFailedJobsListed {
+		s.FailedJobs = append(s.FailedJobs, jobID)
+	}
 }
 
 func jobFromList(m types.RestoreJobsListMember) RestoreJob {
@@ -220,5 +261,6 @@ func jobFromList(m types.RestoreJobsListMember) RestoreJob {
 		ID: aws.ToString(m.RestoreJobId), Status: string(m.Status), ResourceType: aws.ToString(m.ResourceType),
 		RecoveryPointARN: aws.ToString(m.RecoveryPointArn), SourceResourceARN: aws.ToString(m.SourceResourceArn),
 		CreatedResourceARN: aws.ToString(m.CreatedResourceArn), Account: aws.ToString(m.AccountId),
+		IsParent: m.IsParent,
 	}
 }

@@ -8,23 +8,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
-// Transient reports whether retrying later might succeed. The SDK has
+// transient reports whether retrying later might succeed. The SDK has
 // already retried throttling and 5xx by the time an error arrives here;
 // such errors, network errors and deadlines are still transient (Lambda
 // retries the event, then sends it to the on-failure destination). Other
 // 4xx answers (access denied, resource gone, invalid input) and failures
 // TagResources reports per resource with a 4xx status are permanent.
-func Transient(err error) bool {
+func transient(err error) bool {
 	if err == nil {
 		return false
 	}
-	var nf *notFoundError
-	if errors.As(err, &nf) {
+	if awsclient.IsNotFound(err) {
 		return false
 	}
-	var tf *TagFailure
+	var tf *tagFailure
 	if errors.As(err, &tf) {
 		return tf.Info.StatusCode >= http.StatusInternalServerError || tf.Info.ErrorCode == "InternalServiceException"
 	}
@@ -41,15 +42,3 @@ func Transient(err error) bool {
 	}
 	return true
 }
-
-func isNotFound(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
-}
-
-// notFoundError is a resource a job needs that does not exist, found out
-// without an AWS error (a restored instance DescribeInstances does not
-// return): permanent.
-type notFoundError struct{ msg string }
-
-func (e *notFoundError) Error() string { return e.msg }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/backup-as-code/orgbackup/pkg/awstag"
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
@@ -81,7 +82,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.Overwrite = b
 	}
 	c.ProvenanceKey = strings.TrimSpace(getenv(EnvProvenance))
-	if k := c.ProvenanceKey; k != "" && (len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:")) {
+	if k := c.ProvenanceKey; k != "" && (len(k) > 128 || awstag.Reserved(k)) {
 		return Config{}, fmt.Errorf("%s: %q must be 1 to 128 characters and not start with \"aws:\"", EnvProvenance, k)
 	}
 	if s := strings.TrimSpace(getenv(EnvConcurrency)); s != "" {
@@ -100,7 +101,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 // excluded reports whether a key must never be written.
 func (c Config) excluded(key string) bool {
-	if strings.HasPrefix(strings.ToLower(key), "aws:") {
+	if awstag.Reserved(key) {
 		return true
 	}
 	for _, e := range c.Exclusions {

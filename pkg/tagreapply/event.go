@@ -19,6 +19,10 @@ type RestoreJob struct {
 	CreatedResourceARN string
 	// Account is the account the job ran in, when known.
 	Account string
+	// IsParent marks the parent job of a composite restore (an EKS
+	// cluster, say), which restores nothing itself: its child jobs each
+	// restore one resource and arrive as jobs of their own.
+	IsParent bool
 }
 
 // Event is an EventBridge "Restore Job State Change" event.
@@ -79,25 +83,9 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 }
 
 func (d *RestoreJobDetail) decode(data []byte) error {
-	var m map[string]json.RawMessage
+	var m detailFields
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("detail: %w", err)
-	}
-	str := func(key string) (string, error) {
-		v, ok := m[key]
-		if !ok || string(v) == "null" {
-			return "", nil
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err == nil {
-			return s, nil
-		}
-		// A number where a string was expected.
-		var n json.Number
-		if err := json.Unmarshal(v, &n); err == nil {
-			return n.String(), nil
-		}
-		return "", fmt.Errorf("detail.%s: want a string, got %s", key, v)
 	}
 	var err error
 	fields := []struct {
@@ -110,48 +98,97 @@ func (d *RestoreJobDetail) decode(data []byte) error {
 		{"iamRoleArn", &d.IAMRoleARN},
 	}
 	for _, f := range fields {
-		if *f.dst, err = str(f.key); err != nil {
+		if *f.dst, err = m.str(f.key); err != nil {
 			return err
 		}
 	}
-	// "Some events report status: COMPLETED whereas other events report
-	// state: COMPLETED" (AWS Backup Developer Guide, EventBridge).
-	if d.Status, err = str("status"); err != nil {
+	if d.Status, err = m.status(); err != nil {
 		return err
 	}
-	if d.Status == "" {
-		if d.Status, err = str("state"); err != nil {
-			return err
-		}
-	}
-	d.Status = strings.ToUpper(strings.TrimSpace(d.Status))
-	if s, err := str("backupSizeInBytes"); err != nil {
+	if d.BackupSizeInBytes, err = m.size("backupSizeInBytes"); err != nil {
 		return err
-	} else if s != "" {
-		if d.BackupSizeInBytes, err = strconv.ParseInt(s, 10, 64); err != nil {
-			return fmt.Errorf("detail.backupSizeInBytes: %w", err)
-		}
 	}
-	if s, err := str("percentDone"); err != nil {
+	if d.PercentDone, err = m.percent("percentDone"); err != nil {
 		return err
-	} else if s != "" {
-		if d.PercentDone, err = strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64); err != nil {
-			return fmt.Errorf("detail.percentDone: %w", err)
-		}
 	}
-	for key, dst := range map[string]*time.Time{"creationDate": &d.CreationDate, "completionDate": &d.CompletionDate} {
-		s, err := str(key)
-		if err != nil {
-			return err
-		}
-		if s == "" {
-			continue
-		}
-		if *dst, err = time.Parse(time.RFC3339, s); err != nil {
-			return fmt.Errorf("detail.%s: %w", key, err)
-		}
+	if d.CreationDate, err = m.time("creationDate"); err != nil {
+		return err
+	}
+	if d.CompletionDate, err = m.time("completionDate"); err != nil {
+		return err
 	}
 	return nil
+}
+
+// detailFields are the raw fields of an event's detail, read leniently.
+type detailFields map[string]json.RawMessage
+
+// str reads a string field; a number where a string was expected is taken
+// as its text, and a missing or null field is "".
+func (m detailFields) str(key string) (string, error) {
+	v, ok := m[key]
+	if !ok || string(v) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err == nil {
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(v, &n); err == nil {
+		return n.String(), nil
+	}
+	return "", fmt.Errorf("detail.%s: want a string, got %s", key, v)
+}
+
+// status reads the job's status, upper case. "Some events report status:
+// COMPLETED whereas other events report state: COMPLETED" (AWS Backup
+// Developer Guide, EventBridge).
+func (m detailFields) status() (string, error) {
+	s, err := m.str("status")
+	if err == nil && s == "" {
+		s, err = m.str("state")
+	}
+	return strings.ToUpper(strings.TrimSpace(s)), err
+}
+
+// size reads a byte count given as a number or a string.
+func (m detailFields) size(key string) (int64, error) {
+	s, err := m.str(key)
+	if err != nil || s == "" {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("detail.%s: %w", key, err)
+	}
+	return n, nil
+}
+
+// percent reads a percentage: a number, or a string with or without "%".
+func (m detailFields) percent(key string) (float64, error) {
+	s, err := m.str(key)
+	if err != nil || s == "" {
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("detail.%s: %w", key, err)
+	}
+	return f, nil
+}
+
+// time reads an RFC 3339 time; a missing one is the zero time.
+func (m detailFields) time(key string) (time.Time, error) {
+	s, err := m.str(key)
+	if err != nil || s == "" {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("detail.%s: %w", key, err)
+	}
+	return t, nil
 }
 
 // Job returns the restore job the event describes.

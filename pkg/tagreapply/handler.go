@@ -9,16 +9,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
-type loggerKey struct{}
-
-// logger returns the invocation's logger, which names the Lambda request.
+// logger returns the invocation's logger, which names the Lambda request
+// (lambdalog.NewContext); r.baseLogger outside Handle.
 func (r *Reapplier) logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+	if l, ok := lambdalog.FromContext(ctx); ok {
 		return l
 	}
-	return r.Logger
+	return r.baseLogger
 }
 
 // Handle is the Lambda handler. For a restore event it returns an error
@@ -27,17 +28,17 @@ func (r *Reapplier) logger(ctx context.Context) *slog.Logger {
 // logged as structured records and counted. For a backfill it returns the
 // summary.
 func (r *Reapplier) Handle(ctx context.Context, raw json.RawMessage) (*BackfillSummary, error) {
-	logger, requestID := r.Logger, ""
+	logger, requestID := r.baseLogger, ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		requestID = lc.AwsRequestID
 		logger = logger.With(slog.String("awsRequestId", requestID))
 	}
 	defer func() {
-		if err := r.Metrics.Flush(r.MetricsOut, r.Config.MetricsNamespace, r.Config.MetricsLevel, requestID, time.Now()); err != nil {
+		if err := r.metrics.flush(r.metricsOut, r.config.MetricsNamespace, r.config.MetricsLevel, requestID, time.Now()); err != nil {
 			logger.Error("writing metrics", "error", err.Error())
 		}
 	}()
-	ctx = context.WithValue(ctx, loggerKey{}, logger)
+	ctx = lambdalog.NewContext(ctx, logger)
 	req, err := DecodeRequest(raw)
 	if err != nil {
 		logger.Error("unrecognized input", "error", err.Error())
@@ -50,18 +51,18 @@ func (r *Reapplier) Handle(ctx context.Context, raw json.RawMessage) (*BackfillS
 		}
 		return &s, nil
 	}
-	return nil, r.HandleEvent(ctx, *req.Event)
+	return nil, r.handleEvent(ctx, *req.Event)
 }
 
 // ErrTransient wraps the error of a job that should be retried.
 var ErrTransient = errors.New("transient failure, retry the event")
 
-// HandleEvent processes one Restore Job State Change event.
-func (r *Reapplier) HandleEvent(ctx context.Context, ev Event) error {
+// handleEvent processes one Restore Job State Change event.
+func (r *Reapplier) handleEvent(ctx context.Context, ev Event) error {
 	o := r.process(ctx, ev.Job(), true, false)
 	r.log(ctx, o)
-	r.Metrics.record(o)
-	if o.Result == ResultRetry {
+	r.metrics.record(o)
+	if o.Result == resultRetry {
 		return fmt.Errorf("%w: restore job %s: %s", ErrTransient, o.RestoreJobID, o.Reason)
 	}
 	return nil

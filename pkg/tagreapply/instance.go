@@ -8,8 +8,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // An EC2 instance restore creates the instance and its EBS volumes. AWS
@@ -28,27 +31,27 @@ const (
 	fromInstance     = "instance"
 )
 
-// VolumeOutcome is what one restored volume of an instance gets.
-type VolumeOutcome struct {
+// volumeOutcome is what one restored volume of an instance gets.
+type volumeOutcome struct {
 	ARN, DeviceName string
 	// From is "source-volume" or "instance".
 	From  string
-	Merge Merge
+	Merge tagMerge
 }
 
 // instanceRestore is the block devices of the restored and, while it
 // exists, the source instance.
 type instanceRestore struct {
-	// partition, region and account are the restored instance's: its
-	// volumes are in the same partition, Region and account.
-	partition, region, account string
+	// restoredARN is the restored instance's; its volumes' ARNs share its
+	// partition, Region and account.
+	restoredARN awsarn.ARN
 	// restored and source map device names to volume IDs; source is nil
 	// when the source instance was not read or no longer exists.
 	restored, source map[string]string
 	unmatchedCount   int
 }
 
-func isInstance(a ARN) bool {
+func isInstance(a awsarn.ARN) bool {
 	return a.Service == "ec2" && strings.HasPrefix(a.Resource, "instance/")
 }
 
@@ -57,7 +60,7 @@ func isInstance(a ARN) bool {
 // (a source instance terminated since the backup) fails a call with
 // InstanceIds with InvalidInstanceID.NotFound, while a filter just leaves
 // it out (EC2 API reference, DescribeInstances).
-func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, readSource bool) (*instanceRestore, error) {
+func (r *Reapplier) describeInstances(ctx context.Context, created, source awsarn.ARN, readSource bool) (*instanceRestore, error) {
 	createdID := strings.TrimPrefix(created.Resource, "instance/")
 	ids := []string{createdID}
 	sourceID := ""
@@ -67,11 +70,11 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 	}
 	in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: ids}}}
 	devices := map[string]map[string]string{}
-	pages := ec2.NewDescribeInstancesPaginator(r.EC2, in)
+	pages := ec2.NewDescribeInstancesPaginator(r.instances, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describing instances %s: %w", strings.Join(ids, ", "), err)
+			return nil, fmt.Errorf("describing instances %s: %w", strings.Join(ids, ", "), awsclient.Short(err))
 		}
 		for _, res := range page.Reservations {
 			for _, inst := range res.Instances {
@@ -93,9 +96,9 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 	}
 	restored, ok := devices[createdID]
 	if !ok {
-		return nil, &notFoundError{fmt.Sprintf("restored instance %s does not exist or is terminated", createdID)}
+		return nil, &awsclient.NotFoundError{Resource: "restored instance " + createdID, Detail: "or is terminated"}
 	}
-	ir := &instanceRestore{partition: created.Partition, region: created.Region, account: created.Account, restored: restored}
+	ir := &instanceRestore{restoredARN: created, restored: restored}
 	if sourceID != "" {
 		ir.source = devices[sourceID]
 	}
@@ -103,7 +106,9 @@ func (r *Reapplier) describeInstances(ctx context.Context, created, source ARN, 
 }
 
 func (ir *instanceRestore) volumeARN(id string) string {
-	return fmt.Sprintf("arn:%s:ec2:%s:%s:volume/%s", ir.partition, ir.region, ir.account, id)
+	a := ir.restoredARN
+	a.Resource = "volume/" + id
+	return a.String()
 }
 
 // addReads adds the restored volumes (their existing tags count) and the
@@ -118,21 +123,21 @@ func (ir *instanceRestore) addReads(t *tagReads) {
 }
 
 // merge decides each restored volume's tags, in device name order.
-func (ir *instanceRestore) merge(c Config, t *tagReads, sourceTags, rpTags map[string]string, provenance string) []VolumeOutcome {
-	var out []VolumeOutcome
+func (ir *instanceRestore) merge(c Config, t *tagReads, sourceTags, rpTags map[string]string, provenance string) []volumeOutcome {
+	var out []volumeOutcome
 	ir.unmatchedCount = 0
 	for _, dev := range slices.Sorted(maps.Keys(ir.restored)) {
 		arn := ir.volumeARN(ir.restored[dev])
 		existing, _ := t.tags(arn)
-		v := VolumeOutcome{ARN: arn, DeviceName: dev}
+		v := volumeOutcome{ARN: arn, DeviceName: dev}
 		if id, ok := ir.source[dev]; ok {
 			// The source volume exists (it is attached to the source
 			// instance); absent from GetResources, it has no tags.
 			srcTags, _ := t.tags(ir.volumeARN(id))
-			v.From, v.Merge = fromSourceVolume, MergeTags(c, srcTags, nil, existing, provenance)
+			v.From, v.Merge = fromSourceVolume, mergeTags(c, srcTags, nil, existing, provenance)
 		} else {
 			ir.unmatchedCount++
-			v.From, v.Merge = fromInstance, MergeTags(c, sourceTags, rpTags, existing, provenance)
+			v.From, v.Merge = fromInstance, mergeTags(c, sourceTags, rpTags, existing, provenance)
 		}
 		out = append(out, v)
 	}

@@ -3,15 +3,16 @@ package tagreapply
 import (
 	"maps"
 	"slices"
-	"strings"
+
+	"github.com/backup-as-code/orgbackup/pkg/awstag"
 )
 
-// MaxTags is the number of user tags a resource can have; aws: tags do not
+// maxTags is the number of user tags a resource can have; aws: tags do not
 // count (AWS tagging rules).
-const MaxTags = 50
+const maxTags = 50
 
-// Merge is the result of merging tags for a restored resource.
-type Merge struct {
+// tagMerge is the result of merging tags for a restored resource.
+type tagMerge struct {
 	// Write are the tags to write.
 	Write map[string]string
 	// Kept are keys the restored resource already had with another value,
@@ -23,12 +24,12 @@ type Merge struct {
 	LeftOut []string
 }
 
-// Skipped counts the tags not written, for metrics.
-func (m Merge) Skipped() int { return len(m.Kept) + len(m.Excluded) + len(m.LeftOut) }
+// skipped counts the tags not written, for metrics.
+func (m tagMerge) skipped() int { return len(m.Kept) + len(m.Excluded) + len(m.LeftOut) }
 
 type candidate struct{ key, value string }
 
-// MergeTags decides which tags a restored resource gets. It is pure.
+// mergeTags decides which tags a restored resource gets. It is pure.
 //
 // Candidates come in priority order: the provenance tag, then the winning
 // side's tags (the source resource's by default), then the other side's
@@ -37,7 +38,7 @@ type candidate struct{ key, value string }
 // the resource already has is kept unless c.Overwrite; a key with the value
 // it already has costs nothing. Running the merge again on its own result
 // writes nothing: re-applying is idempotent.
-func MergeTags(c Config, source, recoveryPoint, existing map[string]string, provenance string) Merge {
+func mergeTags(c Config, source, recoveryPoint, existing map[string]string, provenance string) tagMerge {
 	first, second := source, recoveryPoint
 	if c.Precedence == RecoveryPointFirst {
 		first, second = recoveryPoint, source
@@ -58,11 +59,11 @@ func MergeTags(c Config, source, recoveryPoint, existing map[string]string, prov
 
 	used := 0
 	for k := range existing {
-		if !strings.HasPrefix(strings.ToLower(k), "aws:") {
+		if !awstag.Reserved(k) {
 			used++
 		}
 	}
-	m := Merge{Write: map[string]string{}}
+	m := tagMerge{Write: map[string]string{}}
 	for _, cd := range cands {
 		old, has := existing[cd.key]
 		switch {
@@ -74,7 +75,7 @@ func MergeTags(c Config, source, recoveryPoint, existing map[string]string, prov
 			m.Kept = append(m.Kept, cd.key)
 		case has:
 			m.Write[cd.key] = cd.value
-		case used >= MaxTags:
+		case used >= maxTags:
 			m.LeftOut = append(m.LeftOut, cd.key)
 		default:
 			used++

@@ -11,10 +11,10 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
-// Metrics counts what an invocation did, by resource type, and writes the
+// metricCounts counts what an invocation did, by resource type, and writes the
 // counts as CloudWatch Embedded Metric Format records: JSON log lines that
 // CloudWatch Logs turns into metrics without any API call.
-type Metrics struct {
+type metricCounts struct {
 	mu     sync.Mutex
 	byType map[string]*counts
 }
@@ -23,7 +23,7 @@ type counts struct {
 	EventsProcessed, EventsIgnored, TagsApplied, TagsSkipped, Failures, Unsupported int
 }
 
-func (m *Metrics) add(resourceType string, f func(*counts)) {
+func (m *metricCounts) add(resourceType string, f func(*counts)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byType == nil {
@@ -41,32 +41,32 @@ func (m *Metrics) add(resourceType string, f func(*counts)) {
 }
 
 // record counts one job's outcome.
-func (m *Metrics) record(o Outcome) {
+func (m *metricCounts) record(o jobOutcome) {
 	m.add(o.ResourceType, func(c *counts) {
 		switch o.Result {
-		case ResultIgnored:
+		case resultIgnored:
 			c.EventsIgnored++
 			return
-		case ResultFailed, ResultRetry:
+		case resultFailed, resultRetry:
 			c.Failures++
-		case ResultUnsupported:
+		case resultUnsupported:
 			c.Unsupported++
 		}
 		c.EventsProcessed++
-		c.TagsApplied += o.TagsApplied()
-		c.TagsSkipped += o.TagsSkipped()
+		c.TagsApplied += o.tagsApplied()
+		c.TagsSkipped += o.tagsSkipped()
 	})
 }
 
 // metricNames are the metrics of every record, in order.
 var metricNames = []string{"EventsProcessed", "EventsIgnored", "TagsApplied", "TagsSkipped", "Failures", "Unsupported"}
 
-// Flush writes one EMF record per resource type and resets the counts.
+// flush writes one EMF record per resource type and resets the counts.
 // level is the record's "level" (lambdalog.MetricLevel: one the function's
 // ApplicationLogLevel never filters out; INFO when empty). requestID, when
 // set, is added as a property (not a dimension) so the records can be
 // matched to the invocation's log.
-func (m *Metrics) Flush(w io.Writer, namespace, level, requestID string, now time.Time) error {
+func (m *metricCounts) flush(w io.Writer, namespace, level, requestID string, now time.Time) error {
 	if level == "" {
 		level = "INFO"
 	}

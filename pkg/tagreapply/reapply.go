@@ -10,90 +10,93 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	rgta "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	rgtatypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
+
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
-// BackupAPI is the part of AWS Backup the re-applier reads.
-type BackupAPI interface {
+// backupAPI is the part of AWS Backup the re-applier reads.
+type backupAPI interface {
 	DescribeRestoreJob(context.Context, *backup.DescribeRestoreJobInput, ...func(*backup.Options)) (*backup.DescribeRestoreJobOutput, error)
 	backup.ListTagsAPIClient
 	backup.ListRestoreJobsAPIClient
 }
 
-// TaggingAPI is the part of the Resource Groups Tagging API it uses.
-type TaggingAPI interface {
+// taggingAPI is the part of the Resource Groups Tagging API it uses.
+type taggingAPI interface {
 	rgta.GetResourcesAPIClient
 	TagResources(context.Context, *rgta.TagResourcesInput, ...func(*rgta.Options)) (*rgta.TagResourcesOutput, error)
 }
 
 // Reapplier re-applies tags to restored resources.
 type Reapplier struct {
-	Backup  BackupAPI
-	Tagging TaggingAPI
-	// EC2 reads the volumes of restored instances.
-	EC2    ec2.DescribeInstancesAPIClient
-	Config Config
-	// Region is the function's Region: the Tagging API reads and writes
+	backupClient backupAPI
+	tagging      taggingAPI
+	// instances reads the volumes of restored instances.
+	instances ec2.DescribeInstancesAPIClient
+	config    Config
+	// region is the function's Region: the Tagging API reads and writes
 	// only resources of its own account and Region.
-	Region string
-	Logger *slog.Logger
-	// MetricsOut receives the EMF records (stdout in Lambda).
-	MetricsOut io.Writer
-	Metrics    Metrics
+	region     string
+	baseLogger *slog.Logger
+	// metricsOut receives the EMF records (stdout in Lambda).
+	metricsOut io.Writer
+	metrics    metricCounts
 }
 
 // New wires a Reapplier to AWS with cfg's clients.
 func New(cfg aws.Config, c Config, logger *slog.Logger, metricsOut io.Writer) *Reapplier {
 	return &Reapplier{
-		Backup: backup.NewFromConfig(cfg), Tagging: rgta.NewFromConfig(cfg),
-		EC2:    describeInstances(ec2.NewFromConfig(cfg).DescribeInstances),
-		Config: c, Region: cfg.Region, Logger: logger, MetricsOut: metricsOut,
+		backupClient: backup.NewFromConfig(cfg), tagging: rgta.NewFromConfig(cfg),
+		instances: describeInstances(ec2.NewFromConfig(cfg).DescribeInstances),
+		config:    c, region: cfg.Region, baseLogger: logger, metricsOut: metricsOut,
 	}
 }
 
-// Result is what became of one restore job.
-type Result string
+// jobResult is what became of one restore job.
+type jobResult string
 
 // Results.
 const (
-	// ResultTagged: tags were written (or, in a dry run, would be).
-	ResultTagged Result = "tagged"
-	// ResultUnchanged: the resource already had every tag it should.
-	ResultUnchanged Result = "unchanged"
-	// ResultIgnored: the job is not COMPLETED.
-	ResultIgnored Result = "ignored"
-	// ResultUnsupported: the restored resource is of a type the Resource
+	// resultTagged: tags were written (or, in a dry run, would be).
+	resultTagged jobResult = "tagged"
+	// resultUnchanged: the resource already had every tag it should.
+	resultUnchanged jobResult = "unchanged"
+	// resultIgnored: the job is not COMPLETED.
+	resultIgnored jobResult = "ignored"
+	// resultUnsupported: the restored resource is of a type the Resource
 	// Groups Tagging API cannot tag (Timestream, VMware VMs...). Not a
 	// failure: retrying would change nothing, and nothing went wrong.
-	ResultUnsupported Result = "unsupported"
-	// ResultFailed: a permanent failure (resource gone, access denied);
+	resultUnsupported jobResult = "unsupported"
+	// resultFailed: a permanent failure (resource gone, access denied);
 	// retrying would not help.
-	ResultFailed Result = "failed"
-	// ResultRetry: a transient failure; the invocation returns an error so
+	resultFailed jobResult = "failed"
+	// resultRetry: a transient failure; the invocation returns an error so
 	// Lambda retries and finally dead-letters the event.
-	ResultRetry Result = "retry"
+	resultRetry jobResult = "retry"
 )
 
-// Outcome is the structured record of one job.
-type Outcome struct {
+// jobOutcome is the structured record of one job.
+type jobOutcome struct {
 	RestoreJobID       string
 	ResourceType       string
 	CreatedResourceARN string
-	Result             Result
+	Result             jobResult
 	// Reason explains failures and notable conditions.
 	Reason string
-	// Merge is the restored resource's.
-	Merge Merge
+	// tagMerge is the restored resource's.
+	Merge tagMerge
 	// Volumes are the restored volumes of an EC2 instance restore.
-	Volumes []VolumeOutcome
+	Volumes []volumeOutcome
 	DryRun  bool
 }
 
-// TagsApplied counts the tags written on every resource of the job.
-func (o Outcome) TagsApplied() int {
+// tagsApplied counts the tags written on every resource of the job.
+func (o jobOutcome) tagsApplied() int {
 	n := len(o.Merge.Write)
 	for _, v := range o.Volumes {
 		n += len(v.Merge.Write)
@@ -101,11 +104,11 @@ func (o Outcome) TagsApplied() int {
 	return n
 }
 
-// TagsSkipped counts the tags not written on every resource of the job.
-func (o Outcome) TagsSkipped() int {
-	n := o.Merge.Skipped()
+// tagsSkipped counts the tags not written on every resource of the job.
+func (o jobOutcome) tagsSkipped() int {
+	n := o.Merge.skipped()
 	for _, v := range o.Volumes {
-		n += v.Merge.Skipped()
+		n += v.Merge.skipped()
 	}
 	return n
 }
@@ -118,39 +121,39 @@ func (o Outcome) TagsSkipped() int {
 // the source and restored resources and any other recovery point (and an
 // instance's volumes; one per 100 ARNs); TagResources per distinct set of
 // tags to write: a constant number, whatever the number of vaults.
-func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRun bool) Outcome {
-	o := Outcome{RestoreJobID: job.ID, ResourceType: job.ResourceType, CreatedResourceARN: job.CreatedResourceARN, DryRun: dryRun}
+func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRun bool) jobOutcome {
+	o := jobOutcome{RestoreJobID: job.ID, ResourceType: job.ResourceType, CreatedResourceARN: job.CreatedResourceARN, DryRun: dryRun}
 	if job.Status != "COMPLETED" {
-		return o.with(ResultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
+		return o.with(resultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
 	}
 	if describe {
-		out, err := r.Backup.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(job.ID)})
-		if err != nil {
-			return o.failure(fmt.Errorf("describing restore job %s: %w", job.ID, err))
-		}
-		job = RestoreJob{
-			ID: job.ID, Status: string(out.Status), ResourceType: aws.ToString(out.ResourceType),
-			RecoveryPointARN: aws.ToString(out.RecoveryPointArn), SourceResourceARN: aws.ToString(out.SourceResourceArn),
-			CreatedResourceARN: aws.ToString(out.CreatedResourceArn), Account: aws.ToString(out.AccountId),
+		var err error
+		if job, err = r.describeRestoreJob(ctx, job.ID); err != nil {
+			return o.failure(err)
 		}
 		o.ResourceType, o.CreatedResourceARN = job.ResourceType, job.CreatedResourceARN
 		if job.Status != "COMPLETED" {
-			return o.with(ResultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
+			return o.with(resultIgnored, fmt.Sprintf("restore job is %s, not COMPLETED", orUnknown(job.Status)))
 		}
 	}
-	created, err := ParseARN(job.CreatedResourceARN)
+	if job.IsParent {
+		// DescribeRestoreJob, IsParent: "This is a boolean value indicating
+		// whether the restore job is a parent (composite) restore job."
+		return o.with(resultUnsupported, fmt.Sprintf("composite restore: the parent job of a %s restore restores nothing itself; its child jobs are tagged one by one", orUnknown(job.ResourceType)))
+	}
+	created, err := parseARN(job.CreatedResourceARN)
 	if err != nil {
-		return o.with(ResultFailed, "the restore job names no restored resource: "+err.Error())
+		return o.with(resultFailed, "the restore job names no restored resource: "+err.Error())
 	}
 	if !taggable(created) {
-		return o.with(ResultUnsupported, fmt.Sprintf("unsupported resource type: the Resource Groups Tagging API cannot tag %s resources (%s)", orUnknown(job.ResourceType), created.Service))
+		return o.with(resultUnsupported, fmt.Sprintf("unsupported resource type: the Resource Groups Tagging API cannot tag %s resources (%s)", orUnknown(job.ResourceType), created.Service))
 	}
 	if !r.inScope(created, created) {
-		return o.with(ResultFailed, fmt.Sprintf("restored resource %s is not in this function's Region %s", job.CreatedResourceARN, r.Region))
+		return o.with(resultFailed, fmt.Sprintf("restored resource %s is not in this function's Region %s", job.CreatedResourceARN, r.region))
 	}
 	account := job.Account
 	if account == "" {
-		account = created.Account
+		account = created.AccountID
 	}
 	var notes []string
 
@@ -159,7 +162,7 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 	// tags are the newest word, and the recovery point's copy must not
 	// bring back tags removed since the backup.
 	inPlace := job.SourceResourceARN == job.CreatedResourceARN
-	source, err := ParseARN(job.SourceResourceARN)
+	source, err := parseARN(job.SourceResourceARN)
 	readSource := err == nil && r.inScope(source, created) && !inPlace
 	if !readSource && !inPlace && job.SourceResourceARN != "" {
 		notes = append(notes, "source resource is in another account or Region; recovery point tags only")
@@ -175,31 +178,13 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 		rpKind = rpNone
 		notes = append(notes, "in-place restore: the resource keeps its current tags, recovery point tags are not re-added")
 	}
-	rpTags := map[string]string{}
-	switch rpKind {
-	case rpBackup:
-		tags, note, err := r.recoveryPointTags(ctx, job.RecoveryPointARN)
-		if err != nil {
-			return o.failure(err)
-		}
-		rpTags = tags
-		if note != "" {
-			notes = append(notes, note)
-		}
-	case rpResource:
-		rp, _ := ParseARN(qualified(job.RecoveryPointARN, account))
-		if r.inScope(rp, created) {
-			reads.add(job.RecoveryPointARN)
-		} else {
-			rpKind = rpUnknown
-			notes = append(notes, "recovery point is in another account or Region; its tags cannot be read")
-		}
-	case rpUnknown:
-		notes = append(notes, fmt.Sprintf("recovery point %q is not an ARN; its tags cannot be read", job.RecoveryPointARN))
-	case rpNone:
-		if !inPlace {
-			notes = append(notes, "the restore job names no recovery point; source tags only")
-		}
+	rpTags, rpKind, rpNotes, err := r.recoveryPoint(ctx, job.RecoveryPointARN, rpKind, account, created, reads)
+	if err != nil {
+		return o.failure(err)
+	}
+	notes = append(notes, rpNotes...)
+	if rpKind == rpNone && !inPlace {
+		notes = append(notes, "the restore job names no recovery point; source tags only")
 	}
 
 	var inst *instanceRestore
@@ -228,45 +213,96 @@ func (r *Reapplier) process(ctx context.Context, job RestoreJob, describe, dryRu
 	if inPlace {
 		sourceTags, rpTags = existing, nil
 	}
-	o.Merge = MergeTags(r.Config, sourceTags, rpTags, existing, job.RecoveryPointARN)
+	o.Merge = mergeTags(r.config, sourceTags, rpTags, existing, job.RecoveryPointARN)
 	if inst != nil {
-		o.Volumes = inst.merge(r.Config, reads, sourceTags, rpTags, job.RecoveryPointARN)
+		o.Volumes = inst.merge(r.config, reads, sourceTags, rpTags, job.RecoveryPointARN)
 		if n := inst.unmatched(); n > 0 {
 			notes = append(notes, fmt.Sprintf("%d restored volumes have no source volume on their device; they get the instance's tags", n))
 		}
 	}
 	if n := len(o.Merge.LeftOut); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d tags left out at the %d-tag limit", n, MaxTags))
+		notes = append(notes, fmt.Sprintf("%d tags left out at the %d-tag limit", n, maxTags))
 	}
 	o.Reason = strings.Join(notes, "; ")
-	writes := []resourceTags{{job.CreatedResourceARN, o.Merge.Write}}
-	for _, v := range o.Volumes {
-		writes = append(writes, resourceTags{v.ARN, v.Merge.Write})
+	return r.write(ctx, o, dryRun)
+}
+
+// describeRestoreJob reads a job from AWS Backup: an event's detail is a
+// best-effort snapshot of it.
+func (r *Reapplier) describeRestoreJob(ctx context.Context, id string) (RestoreJob, error) {
+	out, err := r.backupClient.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
+	if err != nil {
+		return RestoreJob{}, fmt.Errorf("describing restore job %s: %w", id, awsclient.Short(err))
 	}
-	if o.TagsApplied() == 0 {
-		return o.with(ResultUnchanged, o.Reason)
+	return RestoreJob{
+		ID: id, Status: string(out.Status), ResourceType: aws.ToString(out.ResourceType),
+		RecoveryPointARN: aws.ToString(out.RecoveryPointArn), SourceResourceARN: aws.ToString(out.SourceResourceArn),
+		CreatedResourceARN: aws.ToString(out.CreatedResourceArn), Account: aws.ToString(out.AccountId),
+		IsParent: out.IsParent,
+	}, nil
+}
+
+// recoveryPoint decides where the recovery point's tags come from: read now
+// with backup:ListTags (an arn:aws:backup recovery point), or added to the
+// job's GetResources call (kind stays rpResource; the tags are picked from
+// reads later), or nowhere, with a note saying why.
+func (r *Reapplier) recoveryPoint(ctx context.Context, rpARN string, kind recoveryPointKind, account string, created awsarn.ARN, reads *tagReads) (tags map[string]string, _ recoveryPointKind, notes []string, err error) {
+	tags = map[string]string{}
+	switch kind {
+	case rpBackup:
+		t, note, err := r.recoveryPointTags(ctx, rpARN)
+		if err != nil {
+			return nil, kind, nil, err
+		}
+		tags = t
+		if note != "" {
+			notes = append(notes, note)
+		}
+	case rpResource:
+		rp, _ := parseARN(qualified(rpARN, account))
+		if r.inScope(rp, created) {
+			reads.add(rpARN)
+		} else {
+			kind = rpUnknown
+			notes = append(notes, "recovery point is in another account or Region; its tags cannot be read")
+		}
+	case rpUnknown:
+		notes = append(notes, fmt.Sprintf("recovery point %q is not an ARN; its tags cannot be read", rpARN))
+	}
+	return tags, kind, notes, nil
+}
+
+// write tags the restored resource and its volumes with what the merges
+// decided, unless there is nothing to write or this is a dry run.
+func (r *Reapplier) write(ctx context.Context, o jobOutcome, dryRun bool) jobOutcome {
+	if o.tagsApplied() == 0 {
+		return o.with(resultUnchanged, o.Reason)
 	}
 	if dryRun {
-		return o.with(ResultTagged, o.Reason)
+		return o.with(resultTagged, o.Reason)
+	}
+	writes := []resourceTags{{o.CreatedResourceARN, o.Merge.Write}}
+	for _, v := range o.Volumes {
+		writes = append(writes, resourceTags{v.ARN, v.Merge.Write})
 	}
 	if err := r.tag(ctx, writes); err != nil {
 		return o.failure(err)
 	}
-	return o.with(ResultTagged, o.Reason)
+	return o.with(resultTagged, o.Reason)
 }
 
-func (o Outcome) with(res Result, reason string) Outcome {
+func (o jobOutcome) with(res jobResult, reason string) jobOutcome {
 	o.Result, o.Reason = res, reason
 	return o
 }
 
 // failure classifies an error: transient ones are retried by Lambda,
 // permanent ones are recorded.
-func (o Outcome) failure(err error) Outcome {
-	if Transient(err) {
-		return o.with(ResultRetry, err.Error())
+func (o jobOutcome) failure(err error) jobOutcome {
+	if transient(err) {
+		return o.with(resultRetry, err.Error())
 	}
-	return o.with(ResultFailed, err.Error())
+	return o.with(resultFailed, err.Error())
 }
 
 func orUnknown(s string) string {
@@ -276,10 +312,10 @@ func orUnknown(s string) string {
 	return s
 }
 
-// inScope reports whether the Tagging API, called in r.Region by the
+// inScope reports whether the Tagging API, called in r.region by the
 // account of ref (the restored resource), can see a resource.
-func (r *Reapplier) inScope(a, ref ARN) bool {
-	return (a.Region == "" || a.Region == r.Region) && (a.Account == "" || ref.Account == "" || a.Account == ref.Account)
+func (r *Reapplier) inScope(a, ref awsarn.ARN) bool {
+	return (a.Region == "" || a.Region == r.region) && (a.AccountID == "" || ref.AccountID == "" || a.AccountID == ref.AccountID)
 }
 
 // recoveryPointTags reads every tag of an arn:aws:backup recovery point.
@@ -288,16 +324,16 @@ func (r *Reapplier) inScope(a, ref ARN) bool {
 // both are notes, not failures. Transient errors are returned, to retry.
 func (r *Reapplier) recoveryPointTags(ctx context.Context, arn string) (tags map[string]string, note string, err error) {
 	tags = map[string]string{}
-	pages := backup.NewListTagsPaginator(r.Backup, &backup.ListTagsInput{ResourceArn: aws.String(arn)})
+	pages := backup.NewListTagsPaginator(r.backupClient, &backup.ListTagsInput{ResourceArn: aws.String(arn)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		switch {
-		case isNotFound(err):
+		case awsclient.IsNotFound(err):
 			return map[string]string{}, "recovery point no longer exists; its tags are unknown", nil
-		case Transient(err):
-			return nil, "", fmt.Errorf("listing tags of recovery point %s: %w", arn, err)
+		case transient(err):
+			return nil, "", fmt.Errorf("listing tags of recovery point %s: %w", arn, awsclient.Short(err))
 		case err != nil:
-			return map[string]string{}, fmt.Sprintf("tags of recovery point %s cannot be read: %v", arn, err), nil
+			return map[string]string{}, fmt.Sprintf("tags of recovery point %s cannot be read: %v", arn, awsclient.Short(err)), nil
 		}
 		maps.Copy(tags, page.Tags)
 	}
@@ -344,9 +380,9 @@ const maxARNsPerRead = 100
 // is the whole answer.
 func (r *Reapplier) currentTags(ctx context.Context, t *tagReads) error {
 	for chunk := range slices.Chunk(t.arns, maxARNsPerRead) {
-		out, err := r.Tagging.GetResources(ctx, &rgta.GetResourcesInput{ResourceARNList: chunk})
+		out, err := r.tagging.GetResources(ctx, &rgta.GetResourcesInput{ResourceARNList: chunk})
 		if err != nil {
-			return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), err)
+			return fmt.Errorf("reading tags of %s: %w", strings.Join(chunk, ", "), awsclient.Short(err))
 		}
 		for _, m := range out.ResourceTagMappingList {
 			tags := map[string]string{}
@@ -400,13 +436,13 @@ func (r *Reapplier) tag(ctx context.Context, writes []resourceTags) error {
 				for _, k := range chunk {
 					batch[k] = g.tags[k]
 				}
-				out, err := r.Tagging.TagResources(ctx, &rgta.TagResourcesInput{ResourceARNList: arns, Tags: batch})
+				out, err := r.tagging.TagResources(ctx, &rgta.TagResourcesInput{ResourceARNList: arns, Tags: batch})
 				if err != nil {
-					return fmt.Errorf("tagging %s: %w", strings.Join(arns, ", "), err)
+					return fmt.Errorf("tagging %s: %w", strings.Join(arns, ", "), awsclient.Short(err))
 				}
 				for _, arn := range arns {
 					if f, ok := out.FailedResourcesMap[arn]; ok {
-						return &TagFailure{ARN: arn, Info: f}
+						return &tagFailure{ARN: arn, Info: f}
 					}
 				}
 			}
@@ -415,23 +451,23 @@ func (r *Reapplier) tag(ctx context.Context, writes []resourceTags) error {
 	return nil
 }
 
-// TagFailure is a resource TagResources reported in FailedResourcesMap.
-type TagFailure struct {
+// tagFailure is a resource TagResources reported in FailedResourcesMap.
+type tagFailure struct {
 	ARN  string
 	Info rgtatypes.FailureInfo
 }
 
-func (f *TagFailure) Error() string {
+func (f *tagFailure) Error() string {
 	return fmt.Sprintf("tagging %s failed: %s (%d): %s", f.ARN, f.Info.ErrorCode, f.Info.StatusCode, aws.ToString(f.Info.ErrorMessage))
 }
 
 // log writes the structured record of an outcome.
-func (r *Reapplier) log(ctx context.Context, o Outcome) {
+func (r *Reapplier) log(ctx context.Context, o jobOutcome) {
 	level := slog.LevelInfo
 	switch o.Result {
-	case ResultFailed, ResultUnsupported:
+	case resultFailed, resultUnsupported:
 		level = slog.LevelWarn
-	case ResultRetry:
+	case resultRetry:
 		level = slog.LevelError
 	}
 	attrs := []slog.Attr{

@@ -350,3 +350,26 @@ func sortedAny(v any) []any {
 	}
 	return out
 }
+
+// A failure's reason is the AWS error code and message, shortened as the
+// policy manager's Reasons are (awsclient.Short): no request ID, no HTTP
+// details.
+func TestFailureReasonIsShort(t *testing.T) {
+	t.Parallel()
+	f := fixtures[0]
+	e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+	id := e.restore(t, "job-short", f, sourceTags, nil, nil)
+	e.emu.InjectFault(awsemu.Fault{Service: "tagging", Operation: "TagResources", Kind: awsemu.FaultAccessDenied})
+	if err := e.handle(t, event(t, "restore-completed.json", id, f)); err != nil {
+		t.Fatal(err)
+	}
+	reason := fmt.Sprint(e.record(t, id)["reason"])
+	if !strings.HasPrefix(reason, "tagging "+f.created+": AccessDeniedException: ") {
+		t.Errorf("reason %q: want the operation, then the error code and message", reason)
+	}
+	for _, noise := range []string{"RequestID", "https response error", "StatusCode", "operation error"} {
+		if strings.Contains(reason, noise) {
+			t.Errorf("reason %q carries the SDK's %q", reason, noise)
+		}
+	}
+}

@@ -252,3 +252,30 @@ func TestMetricsLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestCompositeParentJob: the parent job of a composite restore (EKS)
+// names no restored resource of its own; it is reported unsupported, not
+// failed, and not retried. Its child jobs are ordinary jobs.
+func TestCompositeParentJob(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, tagreapply.Config{}, awsemu.Options{})
+	f := fixture{"EKS", arnOf("eks", "cluster/prod"), "", arnOf("backup", "recovery-point:eks-1"), nil, nil}
+	e.emu.AddRestoreJob(awsemu.RestoreJob{
+		ID: "job-eks-parent", VaultName: vault, RecoveryPointARN: f.recoveryPoint, SourceResourceARN: f.source,
+		ResourceType: "EKS", Status: "COMPLETED", IsParent: true,
+		IAMRoleARN: arnOf("iam", "role/BackupOrgServiceRole"),
+	})
+	if err := e.handle(t, event(t, "restore-completed.json", "job-eks-parent", f)); err != nil {
+		t.Fatalf("a composite parent job returned %v; Lambda would retry it for nothing", err)
+	}
+	rec := e.record(t, "job-eks-parent")
+	if rec["result"] != "unsupported" || !strings.Contains(fmt.Sprint(rec["reason"]), "composite restore") {
+		t.Errorf("record %v", rec)
+	}
+	if got := e.metric(t, "EKS", "Failures"); got != 0 {
+		t.Errorf("Failures metric %v, want 0", got)
+	}
+	if diff := cmp.Diff(map[string]int{"backup:DescribeRestoreJob": 1}, e.callCounts()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
