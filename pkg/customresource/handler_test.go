@@ -170,7 +170,7 @@ func TestHandlerOutcomes(t *testing.T) {
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000001",
-			wantReason: []string{"boom"},
+			wantReason: []string{"boom", "p-bk000002 was created by this request and is not tracked by CloudFormation"},
 		},
 		{
 			name:  "delete always echoes the event's ID",
