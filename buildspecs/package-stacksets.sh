@@ -9,10 +9,28 @@
 # change, so a key that changes exactly when the content does is what makes
 # an update happen, and only then.
 #
+# First it checks that the primary Region is one of the target Regions (the SSM
+# parameters stacksets.yaml reads, in this Region), or no member account would
+# get the AWS Backup role (check-primary-region.sh).
+#
 # Environment: DEPLOY_REGIONS (space-separated), ARTIFACT_BUCKET_PREFIX.
 set -euo pipefail
 : "${DEPLOY_REGIONS:?}" "${ARTIFACT_BUCKET_PREFIX:?}"
 repo=$(cd "$(dirname "$0")/.." && pwd)
+
+# get-parameters lists names it did not find under InvalidParameters instead of
+# failing (AWS Systems Manager API Reference, GetParameters): check them.
+ssm=$(aws ssm get-parameters --names /backup-as-code/target-regions /backup-as-code/primary-region \
+  --query "[Parameters[?Name=='/backup-as-code/target-regions'].Value | [0], Parameters[?Name=='/backup-as-code/primary-region'].Value | [0], join(',', InvalidParameters)]" \
+  --output text)
+# Text output: tab-separated, a missing value as None; the possibly empty list last
+# (read collapses runs of tabs).
+IFS=$'\t' read -r target_regions primary_region missing <<<"$ssm"
+if [ -n "$missing" ]; then
+  echo "SSM parameters missing in this Region: $missing (README, deployment step 3)" >&2
+  exit 1
+fi
+"$repo/buildspecs/check-primary-region.sh" "$target_regions" "$primary_region"
 dist=$(mktemp -d)
 trap 'rm -rf "$dist"' EXIT
 

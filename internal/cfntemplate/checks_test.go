@@ -166,3 +166,42 @@ func TestEvaluateAndAllowed(t *testing.T) {
 		t.Error("an unknown condition operator was evaluated")
 	}
 }
+
+// TestAllowedAccountPrincipalAndForAnyValue: a resource policy naming an
+// account (its root ARN or the bare ID) admits that account's principals
+// and no other account's; ForAnyValue is false for a request without the key.
+func TestAllowedAccountPrincipalAndForAnyValue(t *testing.T) {
+	t.Parallel()
+	role := "arn:aws:iam::222222222222:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports"
+	for _, tt := range []struct {
+		principal any
+		caller    string
+		want      bool
+	}{
+		{map[string]any{"AWS": "arn:aws:iam::222222222222:root"}, role, true},
+		{map[string]any{"AWS": "222222222222"}, role, true},
+		{map[string]any{"AWS": "arn:aws:iam::333333333333:root"}, role, false},
+		{map[string]any{"AWS": "arn:aws:iam::222222222222:root"}, "logs.us-east-1.amazonaws.com", false},
+	} {
+		st := []any{map[string]any{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*", "Principal": tt.principal}}
+		if got, err := cfntemplate.Allowed(st, cfntemplate.Request{Action: "s3:PutObject", Resource: "arn:aws:s3:::b/k", Principal: tt.caller}); err != nil || got != tt.want {
+			t.Errorf("Principal %v, caller %s: allowed %v (%v), want %v", tt.principal, tt.caller, got, err, tt.want)
+		}
+	}
+	deny := []any{
+		map[string]any{"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+		map[string]any{"Effect": "Deny", "Action": "kms:DisableKey", "Resource": "*", "Condition": map[string]any{"ForAnyValue:StringNotLike": map[string]any{"kms:ResourceAliases": "alias/ok*"}}},
+	}
+	for _, tt := range []struct {
+		context map[string]string
+		want    bool
+	}{
+		{nil, true},
+		{map[string]string{"kms:ResourceAliases": "alias/ok-1"}, true},
+		{map[string]string{"kms:ResourceAliases": "alias/other"}, false},
+	} {
+		if got, err := cfntemplate.Allowed(deny, cfntemplate.Request{Action: "kms:DisableKey", Resource: "k", Context: tt.context}); err != nil || got != tt.want {
+			t.Errorf("ForAnyValue:StringNotLike with %v: allowed %v (%v), want %v", tt.context, got, err, tt.want)
+		}
+	}
+}

@@ -189,6 +189,22 @@ func (e *evaluator) function(name string, arg any) (any, error) {
 			return nil, err
 		}
 		return fmt.Sprint(a) == fmt.Sprint(b), nil
+	case "Fn::Contains":
+		// A rule function: true when the string matches one of the list's
+		// values (CloudFormation Template Reference, "Rule functions",
+		// Fn::Contains).
+		if len(args) != 2 {
+			return nil, fmt.Errorf("Fn::Contains takes [list, value]")
+		}
+		list, err := e.strings(args[0])
+		if err != nil {
+			return nil, err
+		}
+		v, err := e.eval(args[1])
+		if err != nil {
+			return nil, err
+		}
+		return slices.Contains(list, fmt.Sprint(v)), nil
 	case "Fn::Not", "Fn::And", "Fn::Or":
 		var bools []bool
 		for _, a := range args {

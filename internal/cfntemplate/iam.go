@@ -222,6 +222,11 @@ func Allowed(statements []any, r Request) (bool, error) {
 func conditionMatches(block any, context map[string]string) (bool, error) {
 	ops, _ := block.(map[string]any)
 	for op, keys := range ops {
+		// ForAnyValue: over a multivalued key; a request context here holds
+		// one value per key, a set of one. A missing key makes ForAnyValue
+		// false, negated operators included (IAM User Guide, "Set operators
+		// for multivalued context keys").
+		op, forAny := strings.CutPrefix(op, "ForAnyValue:")
 		base, ifExists := strings.CutSuffix(op, "IfExists")
 		var match func(pattern, value string) bool
 		negated := false
@@ -240,6 +245,9 @@ func conditionMatches(block any, context map[string]string) (bool, error) {
 		km, _ := keys.(map[string]any)
 		for key, values := range km {
 			v, present := context[key]
+			if !present && forAny {
+				return false, nil
+			}
 			if !present {
 				// A negated operator matches a request without the key
 				// (IAM User Guide, "Condition operators": "...Not..."
@@ -271,8 +279,27 @@ func principalMatches(principal any, caller string) bool {
 		if slices.Contains(stringList(v), caller) || caller != "" && slices.Contains(stringList(v), "*") {
 			return true
 		}
+		// An account principal (arn:PARTITION:iam::ACCOUNT:root or the bare
+		// account ID) stands for every principal of that account (IAM User
+		// Guide, "AWS JSON policy elements: Principal", AWS account
+		// principals); conditions such as aws:PrincipalArn narrow it.
+		if account := accountOf(caller); account != "" && slices.ContainsFunc(stringList(v), func(p string) bool {
+			return p == account || strings.HasPrefix(p, "arn:") && strings.HasSuffix(p, ":iam::"+account+":root")
+		}) {
+			return true
+		}
 	}
 	return false
+}
+
+// accountOf returns the account ID of an IAM principal ARN
+// (arn:PARTITION:iam::ACCOUNT:role/... or :user/...), else "".
+func accountOf(principalARN string) string {
+	parts := strings.SplitN(principalARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || (parts[2] != "iam" && parts[2] != "sts") {
+		return ""
+	}
+	return parts[4]
 }
 
 func stringList(v any) []string {

@@ -134,7 +134,7 @@ func TestOrgPoliciesExample(t *testing.T) {
 			t.Fatalf("%s: %v", id, err)
 		}
 		for _, s := range scp.Statement {
-			if s["Sid"] == "DenyCopyOutsideOrganization" || s["Sid"] == "DenyExternalResourceShares" {
+			if s["Sid"] == "DenyCopyOutsideOrganization" || s["Sid"] == "DenyExternalResourceShares" || s["Sid"] == "DenyAssociationsWithExternalShares" {
 				continue // denied to everyone: nothing of the solution copies or shares outside
 			}
 			exempt := jsonOf(s["Condition"])
@@ -147,5 +147,86 @@ func TestOrgPoliciesExample(t *testing.T) {
 	}
 	if !strings.Contains(rendered["KeepBackupsInOrganizationScp"], `"o-a1b2c3d4e5/*"`) {
 		t.Errorf("the copy deny does not name the organization: %s", rendered["KeepBackupsInOrganizationScp"])
+	}
+}
+
+// renderSCPs renders the SCPs of cfn/org-policies.yaml as the policy
+// manager does, with the sample SSM values and params, and returns their
+// statements, all of both policies.
+func renderSCPs(t *testing.T, params map[string]string) []any {
+	t.Helper()
+	tpl := load(t, filepath.Join(root, "cfn", "org-policies.yaml"))
+	all := maps.Clone(sampleSSM)
+	maps.Copy(all, params)
+	d := cfntemplate.Deployment{Parameters: all, Pseudo: stack("backup-as-code-org-policies", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
+	var out []any
+	for _, id := range []string{"KeepBackupsInOrganizationScp", "ProtectSolutionResourcesScp"} {
+		r, _ := tpl.Resource(id)
+		props, _ := tpl.RequestProperties(r, d)
+		p, err := orgpolicy.DecodeProperties(props, orgpolicy.Defaults{})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		doc, err := orgpolicy.RenderDocument(p.Content.Inline, p)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		var scp struct{ Statement []any }
+		if err := json.Unmarshal([]byte(doc), &scp); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		out = append(out, scp.Statement...)
+	}
+	return out
+}
+
+// TestSCPsScope: what the example SCPs deny, evaluated on requests of an
+// administrator whose IAM policies allow everything. RAM shares are judged
+// by the request's ram:RequestedAllowsExternalPrincipals on create and
+// update (AWS RAM User Guide, "Example service control policies": Deny RAM
+// from sharing resources to external accounts) and by the share's
+// ram:AllowsExternalPrincipals on association. Vault denies cover the
+// solution's vaults only (by name, in any account and Region), not every
+// vault of the target accounts, and the central account's deploy role
+// (CentralDeployRoleName) is exempt in the central account only.
+func TestSCPsScope(t *testing.T) {
+	t.Parallel()
+	admin := map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}
+	const (
+		member  = "arn:aws:iam::444444444444:role/Admin"
+		deploy  = "arn:aws:iam::333333333333:role/CentralDeploy"
+		central = "arn:aws:backup:us-east-1:333333333333:backup-vault:central-backup-vault"
+	)
+	solutionAlias := map[string]string{"kms:ResourceAliases": "alias/backup-as-code/central-backup-vault"}
+	for _, c := range []struct {
+		name, deployRole, caller, action, resource string
+		context                                    map[string]string
+		want                                       bool
+	}{
+		{"share created for external principals", "", member, "ram:CreateResourceShare", "*", map[string]string{"ram:RequestedAllowsExternalPrincipals": "true"}, false},
+		{"share updated to external principals", "", member, "ram:UpdateResourceShare", "*", map[string]string{"ram:RequestedAllowsExternalPrincipals": "true"}, false},
+		{"share created for the organization only", "", member, "ram:CreateResourceShare", "*", map[string]string{"ram:RequestedAllowsExternalPrincipals": "false"}, true},
+		{"association with an external share", "", member, "ram:AssociateResourceShare", "*", map[string]string{"ram:AllowsExternalPrincipals": "true"}, false},
+		{"association with an internal share", "", member, "ram:AssociateResourceShare", "*", map[string]string{"ram:AllowsExternalPrincipals": "false"}, true},
+		{"member vault's policy", "", member, "backup:PutBackupVaultAccessPolicy", "arn:aws:backup:eu-west-1:444444444444:backup-vault:org-backup-vault", nil, false},
+		{"a team's own vault policy", "", member, "backup:PutBackupVaultAccessPolicy", "arn:aws:backup:eu-west-1:444444444444:backup-vault:team-vault", nil, true},
+		{"a team's own vault deleted", "", member, "backup:DeleteBackupVault", "arn:aws:backup:eu-west-1:444444444444:backup-vault:team-vault", nil, true},
+		{"member vault deleted", "", member, "backup:DeleteBackupVault", "arn:aws:backup:eu-west-1:444444444444:backup-vault:org-backup-vault", nil, false},
+		{"central vault locked, no exemption", "", deploy, "backup:PutBackupVaultLockConfiguration", central, nil, false},
+		{"central vault locked by its deploy role", "CentralDeploy", deploy, "backup:PutBackupVaultLockConfiguration", central, nil, true},
+		{"central vault policy by its deploy role", "CentralDeploy", deploy, "backup:PutBackupVaultAccessPolicy", central, nil, true},
+		{"central key policy by its deploy role", "CentralDeploy", deploy, "kms:PutKeyPolicy", "arn:aws:kms:us-east-1:333333333333:key/k", solutionAlias, true},
+		{"central key policy, no exemption", "", deploy, "kms:PutKeyPolicy", "arn:aws:kms:us-east-1:333333333333:key/k", solutionAlias, false},
+		{"the deploy role's name in another account", "CentralDeploy", "arn:aws:iam::444444444444:role/CentralDeploy", "backup:DeleteBackupVault", "arn:aws:backup:eu-west-1:444444444444:backup-vault:org-backup-vault", nil, false},
+		{"a team's own key", "", member, "kms:ScheduleKeyDeletion", "arn:aws:kms:eu-west-1:444444444444:key/k", map[string]string{"kms:ResourceAliases": "alias/team"}, true},
+		{"StackSet execution role", "", "arn:aws:iam::444444444444:role/stacksets-exec-0123456789abcdef", "backup:DeleteBackupVault", "arn:aws:backup:eu-west-1:444444444444:backup-vault:org-backup-vault", nil, true},
+	} {
+		statements := append([]any{admin}, renderSCPs(t, map[string]string{"CentralDeployRoleName": c.deployRole})...)
+		ctx := map[string]string{"aws:PrincipalArn": c.caller}
+		maps.Copy(ctx, c.context)
+		got, err := cfntemplate.Allowed(statements, cfntemplate.Request{Action: c.action, Resource: c.resource, Context: ctx})
+		if err != nil || got != c.want {
+			t.Errorf("%s: %s by %s allowed %v (%v), want %v", c.name, c.action, c.caller, got, err, c.want)
+		}
 	}
 }

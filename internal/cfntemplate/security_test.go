@@ -668,3 +668,84 @@ func TestMemberReapplierMatchesHome(t *testing.T) {
 		t.Error("the on-failure queue is not encrypted at rest")
 	}
 }
+
+// TestNoServiceLinkedRolePrincipal: no policy names a service-linked role
+// as principal. AWS creates such a role when the service first needs it
+// (AWSServiceRoleForBackupReports with the account's first framework or
+// report plan: AWS Backup Developer Guide, "Using roles for AWS Backup Audit
+// Manager"), and KMS and S3 refuse a policy whose principal does not exist,
+// so in a fresh account the stack would fail. The audit framework's report
+// key and bucket instead name the account root and admit only the role's
+// ARN through aws:PrincipalArn, which holds whether or not the role exists.
+func TestNoServiceLinkedRolePrincipal(t *testing.T) {
+	t.Parallel()
+	for _, tpl := range allTemplates(t) {
+		for _, st := range tpl.PolicyStatements() {
+			if p := jsonOf(st.Body["Principal"]); strings.Contains(p, "role/aws-service-role/") {
+				t.Errorf("%s %s %v: Principal %s is a service-linked role, which may not exist yet", tpl.Name, st.Resource, st.Body["Sid"], p)
+			}
+		}
+	}
+
+	tpl := load(t, filepath.Join(root, "cfn", "audit-framework.yaml"))
+	d := cfntemplate.Deployment{Parameters: map[string]string{"OrganizationId": sampleOrg, "CrossRegionList": "eu-west-1", "CrossAccountList": "333333333333"}, Pseudo: stack("audit", "u")}
+	const reportsRole = "arn:aws:iam::222222222222:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports"
+	// The statements for the role, by Sid; the bucket's Resource is the
+	// bucket's own ARN (a resource attribute), so it is replaced by "*"
+	// after checking it names the bucket's objects.
+	statement := func(resource, property, sid string) map[string]any {
+		t.Helper()
+		r, _ := tpl.Resource(resource)
+		doc, _ := r.Properties[property].(map[string]any)
+		for _, st := range doc["Statement"].([]any) {
+			m := st.(map[string]any)
+			if m["Sid"] != sid {
+				continue
+			}
+			out := map[string]any{}
+			for k, v := range m {
+				if k == "Resource" {
+					if !strings.Contains(jsonOf(v), "ReportBucket.Arn") && v != "*" {
+						t.Errorf("%s %s: Resource %s", resource, sid, jsonOf(v))
+					}
+					out[k] = "*"
+					continue
+				}
+				ev, err := tpl.Evaluate(v, d)
+				if err != nil {
+					t.Fatalf("%s %s %s: %v", resource, sid, k, err)
+				}
+				out[k] = ev
+			}
+			return out
+		}
+		t.Fatalf("%s has no statement %s", resource, sid)
+		return nil
+	}
+	key := statement("ReportKey", "KeyPolicy", "BackupReportsServiceLinkedRole")
+	bucket := statement("ReportBucketPolicy", "PolicyDocument", "BackupReportsWrite")
+	for _, c := range []struct {
+		name      string
+		st        map[string]any
+		action    string
+		caller    string
+		context   map[string]string
+		wantAllow bool
+	}{
+		{"key, reports role via S3", key, "kms:GenerateDataKey", reportsRole, map[string]string{"kms:ViaService": "s3.us-east-1.amazonaws.com"}, true},
+		{"key, reports role directly", key, "kms:Decrypt", reportsRole, nil, false},
+		{"key, another role of the account", key, "kms:Decrypt", "arn:aws:iam::222222222222:role/Other", map[string]string{"kms:ViaService": "s3.us-east-1.amazonaws.com"}, false},
+		{"key, the role's path in another account", key, "kms:Decrypt", "arn:aws:iam::333333333333:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports", map[string]string{"kms:ViaService": "s3.us-east-1.amazonaws.com"}, false},
+		{"bucket, reports role", bucket, "s3:PutObject", reportsRole, map[string]string{"aws:PrincipalOrgID": sampleOrg}, true},
+		{"bucket, another role of the account", bucket, "s3:PutObject", "arn:aws:iam::222222222222:role/Other", map[string]string{"aws:PrincipalOrgID": sampleOrg}, false},
+	} {
+		ctx := map[string]string{"aws:PrincipalArn": c.caller}
+		for k, v := range c.context {
+			ctx[k] = v
+		}
+		got, err := cfntemplate.Allowed([]any{c.st}, cfntemplate.Request{Action: c.action, Resource: "arn:aws:kms:us-east-1:222222222222:key/k", Principal: c.caller, Context: ctx})
+		if err != nil || got != c.wantAllow {
+			t.Errorf("%s: allowed %v (%v), want %v", c.name, got, err, c.wantAllow)
+		}
+	}
+}
