@@ -48,9 +48,9 @@ func TestHandleRawAnswersMalformedEvents(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	called := false
-	handler := h.handler(func(context.Context, cfn.Event) (customresource.Result, error) {
+	handler := h.handler(func(context.Context, cfn.Event) (string, map[string]any, error) {
 		called = true
-		return customresource.Result{}, nil
+		return "", nil, nil
 	}, customresource.Options{})
 	raw, _ := json.Marshal(map[string]any{
 		"RequestType": "Create", "RequestId": "req-9", "ResponseURL": h.emu.ResponseURL(responseName),

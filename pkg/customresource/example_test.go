@@ -30,11 +30,11 @@ func ExampleNewHandler() {
 		panic(err)
 	}
 
-	h := customresource.NewHandler(func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+	h := customresource.NewHandler(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		if ev.ResourceProperties["PolicyName"] == nil {
-			return customresource.Result{}, fmt.Errorf("PolicyName: required")
+			return "", nil, fmt.Errorf("PolicyName: required")
 		}
-		return customresource.Result{PhysicalResourceID: "p-bk000001", Data: map[string]any{"PolicyId": "p-bk000001"}}, nil
+		return "p-bk000001", map[string]any{"PolicyId": "p-bk000001"}, nil
 	}, customresource.Options{
 		Logger: slog.New(slog.DiscardHandler), LogStreamName: "example-stream",
 		// In Lambda the defaults are the S3 hosts of the function's

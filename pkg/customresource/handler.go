@@ -16,49 +16,15 @@ import (
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/backup-as-code/orgbackup/pkg/cfnresponse"
 	"github.com/backup-as-code/orgbackup/pkg/invocation"
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
-// Result is what a resource function returns for a request.
-type Result struct {
-	// PhysicalResourceID identifies the resource. On Update, a different
-	// ID than the event's means replacement: CloudFormation later sends a
-	// Delete for the old one. Ignored on Delete.
-	PhysicalResourceID string
-	// Data are the attributes Fn::GetAtt reads.
-	Data map[string]any
-	// NoEcho masks Data in the console and API output.
-	NoEcho bool
-}
-
-// Func does the work of one request. An error fails the request; its text
-// becomes the response's Reason. A failure that leaves a resource behind
-// says so with a *PartialError in the error's chain.
-type Func func(ctx context.Context, event cfn.Event) (Result, error)
-
-// PartialError is the error of a request that failed after the resource
-// came to exist. On a Create, the FAILED response carries its ID, so
-// CloudFormation's rollback sends a Delete for it instead of leaving it
-// behind. A failed Update keeps the event's ID (CloudFormation rolls back to
-// the resource it knows), and the Reason names this one.
-type PartialError struct {
-	// PhysicalResourceID is the resource the request left behind.
-	PhysicalResourceID string
-	Err                error
-}
-
-func (e *PartialError) Error() string { return e.Err.Error() }
-func (e *PartialError) Unwrap() error { return e.Err }
-
-// leftBehind is the resource a failed request left behind, or "".
-func leftBehind(err error) string {
-	var pe *PartialError
-	if errors.As(err, &pe) {
-		return pe.PhysicalResourceID
-	}
-	return ""
-}
+// invalidInput is what a resource function's error implements, anywhere in
+// its chain (errors.As), to be counted as InvalidInput rather than as the
+// function's fault: the request is wrong.
+type invalidInput interface{ InvalidInput() bool }
 
 // Options configure a Handler. The zero value is ready for Lambda.
 type Options struct {
@@ -103,26 +69,31 @@ type Options struct {
 	FunctionName string
 }
 
-// Handler serves custom-resource requests with a Func. Its Handle method is
-// the Lambda handler.
+// Handler serves custom-resource requests with a resource function of
+// aws-lambda-go's cfn.CustomResourceFunction shape. An error fails the
+// request and its text becomes the Reason; an error that implements
+// InvalidInput() bool returning true is counted as InvalidInput. Its Handle
+// method is the Lambda handler.
 //
 // PhysicalResourceId rules, the same on every path:
 //   - Delete: always the event's ID (CloudFormation rejects a change).
-//   - Create and Update: the ID the function returned; else the one its
-//     *PartialError names; else, on Update, the event's ID; else, on a
-//     Create that produced nothing, the RequestId, as aws-lambda-go's cfn
-//     package does.
+//   - Create and Update: the ID the function returned, with or without an
+//     error; else, on Update, the event's ID; else, on a Create that
+//     produced nothing, the RequestId, as aws-lambda-go's cfn package does.
+//     A failed Create that left a resource behind returns its ID with the
+//     error, so that CloudFormation's rollback sends a Delete for it.
 //   - A FAILED Update keeps the event's ID: CloudFormation rolls back to the
-//     resource it knows.
+//     resource it knows, and the Reason names the one the function
+//     returned, if another, as not tracked by CloudFormation.
 type Handler struct {
-	fn      Func
+	fn      cfn.CustomResourceFunction
 	opts    Options
 	sender  sender
 	metrics *metricWriter
 }
 
 // NewHandler returns a Handler running fn.
-func NewHandler(fn Func, opts Options) *Handler {
+func NewHandler(fn cfn.CustomResourceFunction, opts Options) *Handler {
 	if opts.SafetyMargin <= 0 {
 		opts.SafetyMargin = invocation.DefaultMargin
 	}
@@ -159,11 +130,12 @@ func NewHandler(fn Func, opts Options) *Handler {
 }
 
 type outcome struct {
-	result Result
-	err    error
-	// leftBehind is what the function's *PartialError named; it survives
-	// the rewording of a late error as a timeout.
-	leftBehind string
+	// physicalID is what the function returned; with an error, what the
+	// request left behind. It survives the rewording of a late error as a
+	// timeout.
+	physicalID string
+	data       map[string]any
+	err        error
 	panic      *panicError
 }
 
@@ -259,8 +231,7 @@ func (h *Handler) Handle(ctx context.Context, event cfn.Event) error {
 			}
 			done <- out
 		}()
-		out.result, out.err = h.fn(workCtx, event)
-		out.leftBehind = leftBehind(out.err)
+		out.physicalID, out.data, out.err = h.fn(workCtx, event)
 	}()
 
 	var out outcome
@@ -333,13 +304,13 @@ func (h *Handler) afterWorkDeadline(ctx, workCtx context.Context, margin time.Du
 }
 
 func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Event, out outcome) error {
-	resp := newResponse(event, out)
+	resp := cfnresponse.Success(event, physicalID(event, out), out.data)
 	reason := ""
 	if out.err != nil {
 		resp.Status = cfn.StatusFailed
 		resp.Data = nil
 		reason = out.err.Error()
-		if left := out.leftBehind; event.RequestType == cfn.RequestUpdate && left != "" && left != event.PhysicalResourceID {
+		if left := out.physicalID; event.RequestType == cfn.RequestUpdate && left != "" && left != event.PhysicalResourceID {
 			// A failed Update keeps the old ID, so CloudFormation will never
 			// delete what this request created; say so.
 			reason += fmt.Sprintf("; %s was created by this request and is not tracked by CloudFormation", left)
@@ -350,8 +321,8 @@ func (h *Handler) respond(ctx context.Context, logger *slog.Logger, event cfn.Ev
 	if err != nil {
 		// Only Data can make a response this large; fail without it.
 		logger.Error("response too large", slog.String("error", err.Error()))
-		resp.Status, resp.Data, resp.NoEcho = cfn.StatusFailed, nil, false
-		if body, err = h.encode(resp, fmt.Sprintf("internal error: the resource's attributes exceed the %d-byte response limit", MaxResponseBytes)); err != nil {
+		resp.Status, resp.Data = cfn.StatusFailed, nil
+		if body, err = h.encode(resp, fmt.Sprintf("internal error: the resource's attributes exceed the %d-byte response limit", cfnresponse.MaxBytes)); err != nil {
 			return fmt.Errorf("encoding custom resource response: %w", err)
 		}
 	}
@@ -388,44 +359,16 @@ func (h *Handler) count(ctx context.Context, logger *slog.Logger, event cfn.Even
 	}
 }
 
-// newResponse is the SUCCESS response for an outcome; respond turns it into
-// FAILED when the outcome is an error.
-func newResponse(event cfn.Event, out outcome) *cfn.Response {
-	resp := cfn.NewResponse(&event)
-	resp.Status = cfn.StatusSuccess
-	resp.PhysicalResourceID = physicalID(event, out)
-	resp.Data = out.result.Data
-	resp.NoEcho = out.result.NoEcho
-	return resp
-}
-
-// SuccessResponseSize is the size in bytes of the SUCCESS response a Handler
-// sends for event when its Func returns r. CloudFormation refuses a body over
-// MaxResponseBytes, and the Handler then answers FAILED, after the work is
-// done; a Func whose Data grow with its input measures them with this before
-// it changes anything and leaves out what does not fit.
-func SuccessResponseSize(event cfn.Event, r Result) (int, error) {
-	body, err := encode(newResponse(event, outcome{result: r}))
-	if err != nil {
-		return 0, fmt.Errorf("encoding the response to request %s: %w", event.RequestID, err)
-	}
-	return len(body), nil
-}
-
 func (h *Handler) encode(resp *cfn.Response, reason string) ([]byte, error) {
 	if reason == "" {
 		resp.Reason = ""
-		body, err := encode(resp)
-		if err == nil && len(body) > MaxResponseBytes {
-			err = fmt.Errorf("response of %d bytes exceeds %d", len(body), MaxResponseBytes)
-		}
-		return body, err
+		return cfnresponse.Encode(resp)
 	}
 	suffix := ""
 	if h.opts.LogStreamName != "" {
 		suffix = " (log stream: " + h.opts.LogStreamName + ")"
 	}
-	return fitReason(resp, reason, suffix, MaxResponseBytes)
+	return cfnresponse.EncodeWithReason(resp, reason, suffix)
 }
 
 func physicalID(event cfn.Event, out outcome) string {
@@ -435,7 +378,7 @@ func physicalID(event cfn.Event, out outcome) string {
 	if event.RequestType == cfn.RequestUpdate && out.err != nil {
 		return event.PhysicalResourceID
 	}
-	for _, id := range []string{out.result.PhysicalResourceID, out.leftBehind, event.PhysicalResourceID} {
+	for _, id := range []string{out.physicalID, event.PhysicalResourceID} {
 		if id != "" {
 			return id
 		}

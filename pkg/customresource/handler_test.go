@@ -20,6 +20,7 @@ import (
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
+	"github.com/backup-as-code/orgbackup/pkg/cfnresponse"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
@@ -56,7 +57,7 @@ func newHarness(t *testing.T) *harness {
 
 // handler serves requests of the sample stack's account whose ResponseURL
 // is on the emulator, unless opts says otherwise.
-func (h *harness) handler(fn customresource.Func, opts customresource.Options) *customresource.Handler {
+func (h *harness) handler(fn cfn.CustomResourceFunction, opts customresource.Options) *customresource.Handler {
 	opts.Logger = slog.New(slog.NewJSONHandler(h.logs, nil))
 	opts.LogStreamName = logStream
 	if opts.ResponseHosts == nil {
@@ -90,8 +91,8 @@ func (h *harness) response(t *testing.T) (cfn.Response, awsemu.Upload) {
 	if len(uploads) != 1 {
 		t.Fatalf("got %d responses uploaded, want exactly 1", len(uploads))
 	}
-	if len(uploads[0].Body) > customresource.MaxResponseBytes {
-		t.Errorf("response body is %d bytes, over the %d-byte limit", len(uploads[0].Body), customresource.MaxResponseBytes)
+	if len(uploads[0].Body) > cfnresponse.MaxBytes {
+		t.Errorf("response body is %d bytes, over the %d-byte limit", len(uploads[0].Body), cfnresponse.MaxBytes)
 	}
 	var r cfn.Response
 	if err := json.Unmarshal(uploads[0].Body, &r); err != nil {
@@ -105,7 +106,7 @@ func TestHandlerOutcomes(t *testing.T) {
 	tests := []struct {
 		name       string
 		event      string
-		fn         customresource.Func
+		fn         cfn.CustomResourceFunction
 		wantStatus cfn.StatusType
 		wantID     string
 		wantData   map[string]any
@@ -114,8 +115,8 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "create success returns the function's ID and data",
 			event: "create",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{PhysicalResourceID: "p-bk000042", Data: map[string]any{"PolicyId": "p-bk000042"}}, nil
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "p-bk000042", map[string]any{"PolicyId": "p-bk000042"}, nil
 			},
 			wantStatus: cfn.StatusSuccess,
 			wantID:     "p-bk000042",
@@ -124,8 +125,8 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "create error without an ID falls back to the request ID",
 			event: "create",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{}, errors.New("PolicyName: required")
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "", nil, errors.New("PolicyName: required")
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "3f4c2f6e-2b8a-4d4e-9a51-0c8a0f8d7e11",
@@ -134,8 +135,8 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "create error after the resource exists keeps its ID for the rollback Delete",
 			event: "create",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{}, &customresource.PartialError{PhysicalResourceID: "p-bk000007", Err: errors.New("attaching policy p-bk000007 to ou-a1b2-prod0001: ConstraintViolationException")}
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "p-bk000007", nil, errors.New("attaching policy p-bk000007 to ou-a1b2-prod0001: ConstraintViolationException")
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000007",
@@ -144,9 +145,9 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "panic is recovered into FAILED",
 			event: "update",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 				var targets []string
-				return customresource.Result{PhysicalResourceID: targets[len(ev.RequestID)]}, nil
+				return targets[len(ev.RequestID)], nil, nil
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000001",
@@ -155,8 +156,8 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "update replacement returns the new ID",
 			event: "update",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{PhysicalResourceID: "p-bk000002"}, nil
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "p-bk000002", nil, nil
 			},
 			wantStatus: cfn.StatusSuccess,
 			wantID:     "p-bk000002",
@@ -164,18 +165,18 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "failed update keeps the event's ID",
 			event: "update",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{PhysicalResourceID: "p-bk000002"}, errors.New("boom")
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "p-bk000002", nil, errors.New("boom")
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000001",
-			wantReason: []string{"boom"},
+			wantReason: []string{"boom", "p-bk000002 was created by this request and is not tracked by CloudFormation"},
 		},
 		{
 			name:  "delete always echoes the event's ID",
 			event: "delete",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{PhysicalResourceID: "something-else"}, nil
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "something-else", nil, nil
 			},
 			wantStatus: cfn.StatusSuccess,
 			wantID:     "p-bk000001",
@@ -183,8 +184,8 @@ func TestHandlerOutcomes(t *testing.T) {
 		{
 			name:  "attributes too large for the response fail the request",
 			event: "create",
-			fn: func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-				return customresource.Result{PhysicalResourceID: "p-bk000003", Data: map[string]any{"Big": strings.Repeat("x", 5000)}}, nil
+			fn: func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+				return "p-bk000003", map[string]any{"Big": strings.Repeat("x", 5000)}, nil
 			},
 			wantStatus: cfn.StatusFailed,
 			wantID:     "p-bk000003",
@@ -226,10 +227,10 @@ func TestHandlerTimeoutAnswersBeforeDeadline(t *testing.T) {
 	h := newHarness(t)
 	ev := loadEvent(t, "create", h.emu.ResponseURL(responseName))
 	var workEnded atomic.Bool
-	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+	fn := func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		<-ctx.Done() // stands for AWS calls that outlast the invocation
 		workEnded.Store(true)
-		return customresource.Result{}, &customresource.PartialError{PhysicalResourceID: "p-bk000009", Err: ctx.Err()}
+		return "p-bk000009", nil, ctx.Err()
 	}
 	deadline := time.Now().Add(900 * time.Millisecond)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -288,9 +289,9 @@ func TestHandlerTimeoutReason(t *testing.T) {
 			deadline := time.Now().Add(900 * time.Millisecond)
 			ctx, cancel := context.WithDeadline(context.Background(), deadline)
 			defer cancel()
-			fn := func(work context.Context, ev cfn.Event) (customresource.Result, error) {
+			fn := func(work context.Context, ev cfn.Event) (string, map[string]any, error) {
 				<-work.Done()
-				return customresource.Result{}, tt.after(ctx)
+				return "", nil, tt.after(ctx)
 			}
 			if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
 				t.Fatalf("Handle: %v", err)
@@ -328,8 +329,8 @@ func TestHandlerReasonTruncation(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			ev := loadEvent(t, "update", h.emu.ResponseURL(responseName))
-			fn := func(context.Context, cfn.Event) (customresource.Result, error) {
-				return customresource.Result{}, errors.New(reason)
+			fn := func(context.Context, cfn.Event) (string, map[string]any, error) {
+				return "", nil, errors.New(reason)
 			}
 			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
 				t.Fatal(err)
@@ -342,7 +343,7 @@ func TestHandlerReasonTruncation(t *testing.T) {
 			}
 			// The cut must use the room: a response far below the limit
 			// dropped more of the error than it had to.
-			if len(upload.Body) < customresource.MaxResponseBytes-64 {
+			if len(upload.Body) < cfnresponse.MaxBytes-64 {
 				t.Errorf("body is %d bytes; truncation wasted room", len(upload.Body))
 			}
 			// The full error still goes to the log.
@@ -355,8 +356,8 @@ func TestHandlerReasonTruncation(t *testing.T) {
 
 func TestHandlerResponseDelivery(t *testing.T) {
 	t.Parallel()
-	ok := func(context.Context, cfn.Event) (customresource.Result, error) {
-		return customresource.Result{PhysicalResourceID: "p-bk000001"}, nil
+	ok := func(context.Context, cfn.Event) (string, map[string]any, error) {
+		return "p-bk000001", nil, nil
 	}
 	t.Run("5xx once then delivered", func(t *testing.T) {
 		t.Parallel()
@@ -426,10 +427,10 @@ func TestHandlerLogsCarryRequestIdentity(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ev := loadEvent(t, "update", h.emu.ResponseURL(responseName))
-	fn := func(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+	fn := func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		logger, _ := lambdalog.FromContext(ctx)
 		logger.Info("working", slog.String("step", "plan"))
-		return customresource.Result{}, errors.New("boom")
+		return "", nil, errors.New("boom")
 	}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "aws-req-1"})
 	if err := h.handler(fn, customresource.Options{}).Handle(ctx, ev); err != nil {
@@ -466,24 +467,27 @@ func logHas(t *testing.T, logs *logcapture.Buffer, msg, key, value string) bool 
 	return false
 }
 
-// SuccessResponseSize predicts, before any work, the exact size of the body
-// the Handler PUTs, so that a Func can keep its Data within the limit.
-func TestSuccessResponseSizeIsTheBodySent(t *testing.T) {
+// cfnresponse.SuccessSize predicts, before any work, the exact size of the
+// body the Handler PUTs, so that a resource function can keep its Data
+// within the limit.
+func TestSuccessSizeIsTheBodySent(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"create", "update", "delete"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			ev := loadEvent(t, name, h.emu.ResponseURL(responseName))
-			result := customresource.Result{
-				PhysicalResourceID: "p-bk000004",
-				Data:               map[string]any{"PolicyTargets": "111111111111,r-a1b2", "Name": `<"daily" & ポリシー>`, "Count": "2"},
+			id := "p-bk000004"
+			data := map[string]any{"PolicyTargets": "111111111111,r-a1b2", "Name": `<"daily" & ポリシー>`, "Count": "2"}
+			sent := id
+			if ev.RequestType == cfn.RequestDelete {
+				sent = ev.PhysicalResourceID // a Delete's response always carries the event's ID
 			}
-			want, err := customresource.SuccessResponseSize(ev, result)
+			want, err := cfnresponse.SuccessSize(ev, sent, data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			fn := func(context.Context, cfn.Event) (customresource.Result, error) { return result, nil }
+			fn := func(context.Context, cfn.Event) (string, map[string]any, error) { return id, data, nil }
 			if err := h.handler(fn, customresource.Options{}).Handle(context.Background(), ev); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -492,7 +496,7 @@ func TestSuccessResponseSizeIsTheBodySent(t *testing.T) {
 				t.Fatalf("got %s: %s", got.Status, got.Reason)
 			}
 			if len(upload.Body) != want {
-				t.Errorf("SuccessResponseSize = %d, the body sent is %d bytes", want, len(upload.Body))
+				t.Errorf("SuccessSize = %d, the body sent is %d bytes", want, len(upload.Body))
 			}
 		})
 	}

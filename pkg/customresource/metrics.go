@@ -22,7 +22,7 @@ type errorKind string
 // The error kinds of the FailedRequests metric.
 const (
 	// kindInvalidInput: the event or its properties are wrong (a
-	// malformed event, or an error marked with ErrInvalidInput).
+	// malformed event, or an error whose InvalidInput method says so).
 	kindInvalidInput errorKind = "InvalidInput"
 	// kindStackNotAllowed: the StackId is outside the allowed accounts.
 	kindStackNotAllowed errorKind = "StackNotAllowed"
@@ -41,16 +41,17 @@ const (
 	kindOther errorKind = "Other"
 )
 
-// ErrInvalidInput marks errors that are the request's fault: a resource
-// function's error matches it with errors.Is (by wrapping it, or by an Is
-// method) to be counted as InvalidInput.
-var ErrInvalidInput = errors.New("invalid input")
-
 // inputError marks an error as invalid input and keeps its text.
 type inputError struct{ error }
 
-func (e inputError) Unwrap() error        { return e.error }
-func (e inputError) Is(target error) bool { return target == ErrInvalidInput }
+func (e inputError) Unwrap() error      { return e.error }
+func (e inputError) InvalidInput() bool { return true }
+
+// isInvalidInput tells whether err is the request's fault (invalidInput).
+func isInvalidInput(err error) bool {
+	var ii invalidInput
+	return errors.As(err, &ii) && ii.InvalidInput()
+}
 
 func classify(out outcome) errorKind {
 	err := out.err
@@ -63,7 +64,7 @@ func classify(out outcome) errorKind {
 		return kindStackNotAllowed
 	case errors.Is(err, errTimeout):
 		return kindTimeout
-	case errors.Is(err, ErrInvalidInput):
+	case isInvalidInput(err):
 		return kindInvalidInput
 	case errors.As(err, &ae):
 		// AccessDenied (STS, S3), AccessDeniedException (Organizations),

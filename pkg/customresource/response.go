@@ -3,75 +3,13 @@ package customresource
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
-
-	"github.com/aws/aws-lambda-go/cfn"
 )
-
-// MaxResponseBytes is CloudFormation's limit on a custom-resource response
-// body.
-const MaxResponseBytes = 4096
-
-const truncationMark = " …[truncated]… "
-
-// encode marshals a response without HTML escaping, which would only make
-// the body longer.
-func encode(r *cfn.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// fitReason sets r.Reason to reason followed by suffix, cutting the middle
-// of reason until the body fits in limit bytes. Go errors read
-// "operation: operation: root cause", so the start (what was being done)
-// and the end (why it failed) are both kept.
-func fitReason(r *cfn.Response, reason, suffix string, limit int) ([]byte, error) {
-	r.Reason = reason + suffix
-	body, err := encode(r)
-	if err != nil || len(body) <= limit {
-		return body, err
-	}
-	runes := []rune(reason)
-	build := func(keep int) string {
-		head := keep / 3
-		tail := keep - head
-		return string(runes[:head]) + truncationMark + string(runes[len(runes)-tail:]) + suffix
-	}
-	lo, hi := 0, len(runes)
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		r.Reason = build(mid)
-		b, err := encode(r)
-		if err != nil {
-			return nil, err
-		}
-		if len(b) <= limit {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	r.Reason = build(lo)
-	body, err = encode(r)
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > limit {
-		return nil, fmt.Errorf("response of %d bytes does not fit in %d even without a reason", len(body), limit)
-	}
-	return body, nil
-}
 
 // Doer sends HTTP requests; *http.Client is one.
 type Doer interface {

@@ -25,10 +25,10 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
-func mustNotRun(t *testing.T) customresource.Func {
-	return func(context.Context, cfn.Event) (customresource.Result, error) {
+func mustNotRun(t *testing.T) cfn.CustomResourceFunction {
+	return func(context.Context, cfn.Event) (string, map[string]any, error) {
 		t.Error("the resource function ran")
-		return customresource.Result{}, nil
+		return "", nil, nil
 	}
 }
 
@@ -133,9 +133,9 @@ func TestHandlerTrustDefaultsFromFunctionARN(t *testing.T) {
 				return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(""))}, nil
 			})
 			ran := false
-			fn := func(context.Context, cfn.Event) (customresource.Result, error) {
+			fn := func(context.Context, cfn.Event) (string, map[string]any, error) {
 				ran = true
-				return customresource.Result{PhysicalResourceID: "p-bk000001"}, nil
+				return "p-bk000001", nil, nil
 			}
 			ev := loadEvent(t, "create", tt.url)
 			ev.StackID = tt.stackID
@@ -182,8 +182,8 @@ func TestHandlerRedirectsAreChecked(t *testing.T) {
 		http.Redirect(w, r, target+"/r", http.StatusTemporaryRedirect)
 	}))
 	defer redirector.Close()
-	ok := func(context.Context, cfn.Event) (customresource.Result, error) {
-		return customresource.Result{PhysicalResourceID: "p-bk000001"}, nil
+	ok := func(context.Context, cfn.Event) (string, map[string]any, error) {
+		return "p-bk000001", nil, nil
 	}
 
 	h := newHarness(t)
@@ -213,33 +213,33 @@ func TestHandlerMetrics(t *testing.T) {
 	tests := []struct {
 		name     string
 		event    string
-		fn       customresource.Func
+		fn       cfn.CustomResourceFunction
 		wantKind string // "" = SUCCESS
 	}{
-		{"success", "create", func(context.Context, cfn.Event) (customresource.Result, error) {
-			return customresource.Result{PhysicalResourceID: "p-bk000001"}, nil
+		{"success", "create", func(context.Context, cfn.Event) (string, map[string]any, error) {
+			return "p-bk000001", nil, nil
 		}, ""},
-		{"invalid input", "create", func(context.Context, cfn.Event) (customresource.Result, error) {
-			return customresource.Result{}, fmt.Errorf("PolicyName: %w", customresource.ErrInvalidInput)
+		{"invalid input", "create", func(context.Context, cfn.Event) (string, map[string]any, error) {
+			return "", nil, fmt.Errorf("creating policy: %w", invalidProperty{errors.New("PolicyName: required")})
 		}, "InvalidInput"},
-		{"access denied", "update", func(context.Context, cfn.Event) (customresource.Result, error) {
-			return customresource.Result{}, fmt.Errorf("creating policy: %w", denied)
+		{"access denied", "update", func(context.Context, cfn.Event) (string, map[string]any, error) {
+			return "", nil, fmt.Errorf("creating policy: %w", denied)
 		}, "AccessDenied"},
-		{"other AWS error", "delete", func(context.Context, cfn.Event) (customresource.Result, error) {
-			return customresource.Result{}, fmt.Errorf("deleting policy: %w", throttled)
+		{"other AWS error", "delete", func(context.Context, cfn.Event) (string, map[string]any, error) {
+			return "", nil, fmt.Errorf("deleting policy: %w", throttled)
 		}, "AWSError"},
-		{"network error of an AWS call", "create", func(context.Context, cfn.Event) (customresource.Result, error) {
-			return customresource.Result{}, fmt.Errorf("connecting: %w", network)
+		{"network error of an AWS call", "create", func(context.Context, cfn.Event) (string, map[string]any, error) {
+			return "", nil, fmt.Errorf("connecting: %w", network)
 		}, "AWSError"},
-		{"panic", "create", func(context.Context, cfn.Event) (customresource.Result, error) {
+		{"panic", "create", func(context.Context, cfn.Event) (string, map[string]any, error) {
 			panic("boom")
 		}, "Panic"},
-		{"timeout", "create", func(ctx context.Context, _ cfn.Event) (customresource.Result, error) {
+		{"timeout", "create", func(ctx context.Context, _ cfn.Event) (string, map[string]any, error) {
 			<-ctx.Done()
-			return customresource.Result{}, ctx.Err()
+			return "", nil, ctx.Err()
 		}, "Timeout"},
-		{"other", "create", func(context.Context, cfn.Event) (customresource.Result, error) {
-			return customresource.Result{}, errors.New("policy daily exists and belongs to another stack")
+		{"other", "create", func(context.Context, cfn.Event) (string, map[string]any, error) {
+			return "", nil, errors.New("policy daily exists and belongs to another stack")
 		}, "Other"},
 	}
 	for _, tt := range tests {
@@ -331,3 +331,10 @@ func onlyMetric(t *testing.T, metrics *logcapture.Buffer) map[string]any {
 	}
 	return records[0]
 }
+
+// invalidProperty is an error a resource function marks as the request's
+// fault.
+type invalidProperty struct{ error }
+
+func (e invalidProperty) Unwrap() error      { return e.error }
+func (e invalidProperty) InvalidInput() bool { return true }

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
-	"github.com/backup-as-code/orgbackup/pkg/customresource"
+	"github.com/backup-as-code/orgbackup/pkg/cfnresponse"
 )
 
 // orgWithAccounts is the sample organization with n more member accounts
@@ -110,7 +110,7 @@ func TestPolicyTargetsOnlyWhileTheResponseFits(t *testing.T) {
 	// PolicyId and the ARN).
 	longest0 := size0 + 3*(130-len(none.PhysicalResourceID)) + (34 - len(awsemu.SampleOrgID))
 	// The count grows from "0" to three digits.
-	limit := (customresource.MaxResponseBytes-longest0-12-2)/13 + 1
+	limit := (cfnresponse.MaxBytes-longest0-12-2)/13 + 1
 	t.Logf("PolicyTargets fits up to %d 12-digit account IDs for this stack (a response without targets is %d bytes, %d at worst)", limit, size0, longest0)
 	if limit < 100 || limit > 300 {
 		t.Fatalf("limit %d outside the expected range; the arithmetic above assumes a three-digit count", limit)
@@ -124,7 +124,7 @@ func TestPolicyTargetsOnlyWhileTheResponseFits(t *testing.T) {
 		case n <= limit && (!listed || list != strings.Join(accounts[:n], ",")):
 			t.Errorf("%d targets: PolicyTargets = %v, want all %d listed", n, list, n)
 		case n > limit && listed:
-			t.Errorf("%d targets: PolicyTargets listed, but with the longest policy ID the response would be over %d bytes", n, customresource.MaxResponseBytes)
+			t.Errorf("%d targets: PolicyTargets listed, but with the longest policy ID the response would be over %d bytes", n, cfnresponse.MaxBytes)
 		}
 		if resp.Data["PolicyTargetCount"] != strconv.Itoa(n) || resp.Data["PolicyTargetsSha256"] != targetsSha256(accounts[:n]) {
 			t.Errorf("%d targets: count %v, hash %v", n, resp.Data["PolicyTargetCount"], resp.Data["PolicyTargetsSha256"])

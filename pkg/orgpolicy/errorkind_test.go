@@ -8,17 +8,25 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 
-	"github.com/backup-as-code/orgbackup/pkg/customresource"
 	"github.com/backup-as-code/orgbackup/pkg/orgpolicy"
 )
+
+// invalidInput is the method customresource's handler counts an error as
+// InvalidInput by (errors.As).
+type invalidInput interface{ InvalidInput() bool }
+
+func isInvalidInput(err error) bool {
+	var ii invalidInput
+	return errors.As(err, &ii) && ii.InvalidInput()
+}
 
 // Bad properties are counted as InvalidInput, not as a fault of the function.
 func TestPropertyErrorIsInvalidInput(t *testing.T) {
 	t.Parallel()
 	_, err := orgpolicy.DecodeProperties(map[string]any{"PolicyName": ""}, orgpolicy.Defaults{})
 	var pe *orgpolicy.PropertyError
-	if !errors.As(err, &pe) || !errors.Is(err, customresource.ErrInvalidInput) {
-		t.Errorf("DecodeProperties error %v: want a PropertyError matching ErrInvalidInput", err)
+	if !errors.As(err, &pe) || !isInvalidInput(err) {
+		t.Errorf("DecodeProperties error %v: want a PropertyError that is InvalidInput", err)
 	}
 }
 
@@ -35,8 +43,8 @@ func TestContentErrorIsInvalidInput(t *testing.T) {
 	} {
 		// Without PolicyRegions, which would replace the oversize regions.
 		ev := e.event(request{typ: cfn.RequestCreate, props: props(t, map[string]any{"PolicyContent": content, "PolicyRegions": nil})})
-		_, err := e.resource.Handle(context.Background(), ev)
-		if !errors.Is(err, customresource.ErrInvalidInput) {
+		_, _, err := e.resource.Handle(context.Background(), ev)
+		if !isInvalidInput(err) {
 			t.Errorf("%s: error %v does not count as InvalidInput", name, err)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
+	"github.com/backup-as-code/orgbackup/pkg/cfnresponse"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
 	"github.com/backup-as-code/orgbackup/pkg/orgpolicy"
 )
@@ -183,7 +184,7 @@ func (e *env) response(t testing.TB, requestID string) cfn.Response {
 	if len(uploads) != 1 {
 		t.Fatalf("CloudFormation received %d responses, want exactly 1", len(uploads))
 	}
-	if n := len(uploads[0].Body); n > customresource.MaxResponseBytes {
+	if n := len(uploads[0].Body); n > cfnresponse.MaxBytes {
 		t.Errorf("response is %d bytes, over the limit", n)
 	}
 	var resp cfn.Response

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
-	"github.com/backup-as-code/orgbackup/pkg/customresource"
+	"github.com/backup-as-code/orgbackup/pkg/cfnresponse"
 	"github.com/backup-as-code/orgbackup/pkg/lambdalog"
 )
 
@@ -42,21 +42,21 @@ func NewResource(cfg aws.Config, sessionName string, defaults Defaults) *Resourc
 	return &Resource{connector: newAWSConnector(cfg, roles), S3: s3.NewFromConfig(cfg), Defaults: defaults}
 }
 
-// Handle serves one request; it is a customresource.Func.
-func (r *Resource) Handle(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
-	var res customresource.Result
-	var err error
+// Handle serves one request; it is a cfn.CustomResourceFunction. It returns
+// the policy's ID and attributes; a failed request that left a policy
+// behind returns its ID with the error.
+func (r *Resource) Handle(ctx context.Context, ev cfn.Event) (physicalID string, data map[string]any, err error) {
 	switch ev.RequestType {
 	case cfn.RequestCreate:
-		res, err = r.create(ctx, ev)
+		physicalID, data, err = r.create(ctx, ev)
 	case cfn.RequestUpdate:
-		res, err = r.update(ctx, ev)
+		physicalID, data, err = r.update(ctx, ev)
 	case cfn.RequestDelete:
 		err = r.delete(ctx, ev)
 	default:
 		err = fmt.Errorf("RequestType %q: expected Create, Update or Delete", ev.RequestType)
 	}
-	return res, r.explainDenied(err, ev)
+	return physicalID, data, r.explainDenied(err, ev)
 }
 
 // deniedAction finds the action in IAM's access-denied message: "User: …
@@ -90,15 +90,6 @@ func (r *Resource) explainDenied(err error, ev cfn.Event) error {
 		return fmt.Errorf("%w; %s is not allowed this call", err, who)
 	}
 	return fmt.Errorf("%w; %s is not allowed %s: add it to that role's permissions policy", err, who, action)
-}
-
-// leftBehind marks err as having left the policy id behind, when there is
-// one; the handler then reports it (customresource.PartialError).
-func leftBehind(id string, err error) error {
-	if id == "" {
-		return err
-	}
-	return &customresource.PartialError{PhysicalResourceID: id, Err: err}
 }
 
 // logger is the request's logger (the handler's, lambdalog.NewContext);
@@ -155,8 +146,8 @@ func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (org
 	return org, nil
 }
 
-// result is the response for a policy in its desired state.
-func result(id, arn string, d desiredPolicy) customresource.Result {
+// attributes are the Fn::GetAtt attributes of a policy in its desired state.
+func attributes(id, arn string, d desiredPolicy) map[string]any {
 	targets := strings.Join(d.Targets, ",")
 	data := map[string]any{
 		"PolicyId":            id,
@@ -170,7 +161,7 @@ func result(id, arn string, d desiredPolicy) customresource.Result {
 	if d.TargetsAttribute {
 		data["PolicyTargets"] = targets
 	}
-	return customresource.Result{PhysicalResourceID: id, Data: data}
+	return data
 }
 
 // longestPolicyID is as long as a policy ID can be (Organizations API
@@ -199,9 +190,9 @@ func longestPolicyARN(stackID, typ string) string {
 // bounded (a name of at most 128 characters, two hashes, the ID and ARN).
 func targetsFit(ev cfn.Event, d desiredPolicy) (bool, error) {
 	d.TargetsAttribute = true
-	n, err := customresource.SuccessResponseSize(ev, result(longestPolicyID, longestPolicyARN(ev.StackID, d.Type), d))
+	n, err := cfnresponse.SuccessSize(ev, longestPolicyID, attributes(longestPolicyID, longestPolicyARN(ev.StackID, d.Type), d))
 	if err != nil {
 		return false, err
 	}
-	return n <= customresource.MaxResponseBytes, nil
+	return n <= cfnresponse.MaxBytes, nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
-	"github.com/backup-as-code/orgbackup/pkg/customresource"
 )
 
 // update converges the policy in place. A changed PolicyType cannot be an
@@ -24,15 +23,15 @@ import (
 // PolicyNotFoundException), so finding the policy through the new access,
 // the read every in-place update makes anyway, is what shows it is the same
 // organization; its ARN names that organization.
-func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Result, error) {
+func (r *Resource) update(ctx context.Context, ev cfn.Event) (physicalID string, data map[string]any, err error) {
 	p, d, err := r.desired(ctx, ev)
 	if err != nil {
-		return customresource.Result{}, err
+		return "", nil, err
 	}
 	log := logger(ctx)
 	org, err := r.connect(ctx, p, ev)
 	if err != nil {
-		return customresource.Result{}, err
+		return "", nil, err
 	}
 	if reason := r.replacementReason(ev, p); reason != "" {
 		log.Info("replacing policy", slog.String("reason", reason), slog.String("oldPolicyId", ev.PhysicalResourceID))
@@ -48,17 +47,17 @@ func (r *Resource) update(ctx context.Context, ev cfn.Event) (customresource.Res
 		log.Warn("policy no longer exists; creating it again", slog.String("oldPolicyId", ev.PhysicalResourceID))
 		return replace(ctx, org, d, ownerOf(ev), p.AdoptExistingPolicy)
 	case err != nil:
-		return customresource.Result{}, err
+		return "", nil, err
 	case moved != "":
 		log.Info("same organization through the new access; updating in place", slog.String("reason", moved), slog.String("organizationId", organizationOf(actual.ARN)))
 	}
 	if o, known := ownership(actual.Tags); known && o != ownerOf(ev) {
-		return customresource.Result{}, fmt.Errorf("updating Organizations policy (%s): its ownership tags name another resource (%s); it is left unchanged", actual.ID, o)
+		return "", nil, fmt.Errorf("updating Organizations policy (%s): its ownership tags name another resource (%s); it is left unchanged", actual.ID, o)
 	}
 	if err := apply(ctx, org, actual, newPlan(d, actual)); err != nil {
-		return customresource.Result{}, err
+		return "", nil, err
 	}
-	return result(actual.ID, actual.ARN, d), nil
+	return actual.ID, attributes(actual.ID, actual.ARN, d), nil
 }
 
 // replacementReason says why an update needs a new policy, or "".
@@ -105,20 +104,21 @@ func organizationOf(policyARN string) string {
 // this request's CreatePolicy made the policy, it is removed again: the
 // FAILED response keeps the old physical ID, so CloudFormation would never
 // delete the new one (if removing fails, the error names it). A policy that was adopted instead (it already existed)
-// is never removed: it may be the one in use.
-func replace(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, adoptUnowned bool) (customresource.Result, error) {
+// is never removed: it may be the one in use. Only a policy left behind is
+// returned with the error.
+func replace(ctx context.Context, org organizationsAPI, d desiredPolicy, owner policyOwner, adoptUnowned bool) (physicalID string, data map[string]any, err error) {
 	id, arn, created, err := createPolicy(ctx, org, d, owner, adoptUnowned)
 	if err == nil {
-		return result(id, arn, d), nil
+		return id, attributes(id, arn, d), nil
 	}
 	if id != "" && !created {
-		return customresource.Result{}, fmt.Errorf("%w; policy %s, which already existed and was adopted, is left in place", err, id)
+		return "", nil, fmt.Errorf("%w; policy %s, which already existed and was adopted, is left in place", err, id)
 	}
 	if id != "" {
 		if cleanupErr := deletePolicy(ctx, org, id, owner); cleanupErr != nil {
-			return customresource.Result{}, leftBehind(id, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr))
+			return id, nil, fmt.Errorf("%w; removing the new policy %s also failed, delete it by hand: %w", err, id, cleanupErr)
 		}
-		return customresource.Result{}, fmt.Errorf("%w; the new policy %s was removed again", err, id)
+		return "", nil, fmt.Errorf("%w; the new policy %s was removed again", err, id)
 	}
-	return customresource.Result{}, err
+	return "", nil, err
 }

@@ -1,4 +1,4 @@
-package customresource
+package cfnresponse
 
 import (
 	"encoding/json"
