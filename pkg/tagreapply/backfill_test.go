@@ -89,7 +89,9 @@ func TestBackfillDeadlineAndContinuation(t *testing.T) {
 	created := restoreMany(t, e, since)
 	remove := e.emu.InjectFault(awsemu.Fault{Service: "tagging", Operation: "TagResources", Latency: 20 * time.Millisecond})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	// 1,200 jobs at 20 ms a write, 8 at a time, take about 3 s: a 2 s
+	// invocation must stop part-way, with room for a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	first, err := e.r.Backfill(ctx, tagreapply.BackfillRequest{Since: since})
 	if err != nil {
