@@ -65,13 +65,9 @@ func TestFileReferencesFixture(t *testing.T) {
 // repository.
 func TestTemplatesNameExistingFiles(t *testing.T) {
 	t.Parallel()
-	templates, err := filepath.Glob(filepath.Join(root, "cfn", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range append([]string{filepath.Join(root, "template.yaml")}, templates...) {
-		for _, m := range missingFiles(load(t, path), root) {
-			t.Errorf("%s: %s is not in the repository", path, m)
+	for _, tpl := range allTemplates(t) {
+		for _, m := range missingFiles(tpl, root) {
+			t.Errorf("%s: %s is not in the repository", tpl.Name, m)
 		}
 	}
 }

@@ -90,14 +90,7 @@ func TestOrgPolicyFixture(t *testing.T) {
 // would otherwise fail only at deployment, in CloudFormation's events).
 func TestOrgPolicyResourcesDecode(t *testing.T) {
 	t.Parallel()
-	templates, err := filepath.Glob(filepath.Join(root, "cfn", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tpls []*cfntemplate.Template
-	for _, path := range append([]string{filepath.Join(root, "template.yaml")}, templates...) {
-		tpls = append(tpls, load(t, path))
-	}
+	tpls := allTemplates(t)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
