@@ -211,7 +211,7 @@ func checkLambdaBinary(t *testing.T, path string) {
 		t.Errorf("%s has %d symbols; the build strips them (-ldflags -s -w)", path, len(syms))
 	}
 	// Each bootstrap is about 20 MB. One twice that size has linked a whole
-	// SDK client's method set (see tagreapply.describeInstances): slower
+	// SDK client's method set (see tagreapply.instanceDescriber): slower
 	// cold starts and deployment packages for no code the function runs.
 	const maxBinaryBytes = 32 << 20
 	if info, err := os.Stat(path); err != nil {

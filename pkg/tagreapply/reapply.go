@@ -52,7 +52,7 @@ type Reapplier struct {
 func New(cfg aws.Config, c Config, logger *slog.Logger, metricsOut io.Writer) *Reapplier {
 	return &Reapplier{
 		backupClient: backup.NewFromConfig(cfg), tagging: rgta.NewFromConfig(cfg),
-		instances: describeInstances(ec2.NewFromConfig(cfg).DescribeInstances),
+		instances: instanceDescriber(ec2.NewFromConfig(cfg).DescribeInstances),
 		config:    c, region: cfg.Region, baseLogger: logger, metricsOut: metricsOut,
 	}
 }
@@ -499,14 +499,14 @@ func (r *Reapplier) log(ctx context.Context, o jobOutcome) {
 	r.logger(ctx).LogAttrs(ctx, level, "restore job processed", attrs...)
 }
 
-// describeInstances holds the EC2 client as its one method value, never as
+// instanceDescriber holds the EC2 client as its one method value, never as
 // a *ec2.Client the program can reach. The X-Ray SDK links in protobuf,
 // whose use of reflect.Value.MethodByName makes the Go linker keep every
 // exported method of every type that stays reachable: a reachable
 // *ec2.Client would link all of EC2's ~2,400 operations (a 42.6 MB
 // bootstrap instead of 18.3 MB, linux/arm64 stripped).
-type describeInstances func(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+type instanceDescriber func(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 
-func (f describeInstances) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+func (f instanceDescriber) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	return f(ctx, in, opts...)
 }
