@@ -48,14 +48,14 @@ func SetRegions(root *Node, regions []string, op string) error {
 	}
 	plans := root.Get("plans")
 	if plans == nil || plans.Kind != Object {
-		return &ValidationError{Issues: []Issue{{Path: "plans", Pos: root.Pos, Message: "must be an object of plans to set regions in"}}}
+		return &ValidationError{Issues: []Issue{{Path: "plans", Pos: root.Pos, Rule: "syntax", Message: "must be an object of plans to set regions in"}}}
 	}
 	for _, m := range plans.Members {
 		if strings.HasPrefix(m.Key, "@@") {
 			continue
 		}
 		if m.Value.Kind != Object {
-			return &ValidationError{Issues: []Issue{{Path: "plans." + m.Key, Pos: m.Value.Pos, Message: "must be an object"}}}
+			return &ValidationError{Issues: []Issue{{Path: "plans." + m.Key, Pos: m.Value.Pos, Rule: "syntax", Message: "must be an object"}}}
 		}
 		next := &Node{Kind: Object}
 		if old := m.Value.Get("regions"); old != nil && old.Kind == Object {

@@ -7,13 +7,38 @@ import (
 	"strings"
 )
 
+// Severity says whether an Issue stops a policy from being sent.
+type Severity int
+
+// Severities. The zero value is an error, so an Issue without one is never
+// mistaken for advice.
+const (
+	// SeverityError: Organizations or AWS Backup refuses the policy, or the
+	// plans it produces fail.
+	SeverityError Severity = iota
+	// SeverityWarning: allowed, but probably not what was meant, or not
+	// checkable offline (a Region newer than this package's table).
+	SeverityWarning
+)
+
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
+}
+
 // Issue is one problem in a policy document.
 type Issue struct {
 	// Path is where in the policy, e.g. plans.Daily.rules.Nightly.lifecycle.
 	Path string
 	// Pos is where in the text; zero for values the renderer made.
-	Pos     Position
-	Message string
+	Pos Position
+	// Rule names the check that found the problem, a stable kebab-case
+	// identifier (e.g. "unknown-key") that tools can filter on.
+	Rule     string
+	Severity Severity
+	Message  string
 }
 
 func (i Issue) String() string {
@@ -132,14 +157,34 @@ type validator struct {
 }
 
 func (v *validator) add(path string, pos Position, format string, args ...any) {
-	v.issues = append(v.issues, Issue{Path: path, Pos: pos, Message: fmt.Sprintf(format, args...)})
+	v.issues = append(v.issues, Issue{Path: path, Pos: pos, Rule: "syntax", Message: fmt.Sprintf(format, args...)})
 }
 
 // Validate checks a backup policy document against the Organizations backup
-// policy syntax: the keys allowed at each level, value and child control
-// operators, and that each copy action's key is its target vault ARN.
-// Every problem is reported, each with its path and position.
+// policy syntax and returns a *ValidationError listing its errors, or nil.
+// Warnings do not fail validation; Check returns them too.
 func Validate(root *Node) error {
+	var errs []Issue
+	for _, is := range Check(root) {
+		if is.Severity == SeverityError {
+			errs = append(errs, is)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	if len(errs) > maxIssues {
+		errs = append(errs[:maxIssues], Issue{Rule: "too-many-issues", Message: "further problems not listed"})
+	}
+	return &ValidationError{Issues: errs}
+}
+
+// Check checks a backup policy document against the Organizations backup
+// policy syntax: the keys allowed at each level, value and child control
+// operators, and that each copy action's key is its target vault ARN. It
+// returns every error and warning, each with its path and position, in
+// text order.
+func Check(root *Node) []Issue {
 	v := &validator{}
 	if root.Kind != Object {
 		v.add("", root.Pos, "a backup policy must be a JSON object with a top-level \"plans\" key, not a %s", root.Kind)
@@ -149,14 +194,8 @@ func Validate(root *Node) error {
 		}
 		v.walk(root, policySpec, "")
 	}
-	if len(v.issues) == 0 {
-		return nil
-	}
 	slices.SortStableFunc(v.issues, func(a, b Issue) int { return a.Pos.Offset - b.Pos.Offset })
-	if len(v.issues) > maxIssues {
-		v.issues = append(v.issues[:maxIssues], Issue{Message: "further problems not listed"})
-	}
-	return &ValidationError{Issues: v.issues}
+	return v.issues
 }
 
 func join(path, key string) string {
