@@ -69,6 +69,47 @@ func normalizePartition(p string) string {
 	return p
 }
 
+// arnParts splits an ARN pattern into its partition, service, Region,
+// account and resource (which may hold colons), or returns nil for a
+// pattern that is not a whole ARN ("*").
+func arnParts(p string) []string {
+	parts := strings.SplitN(p, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return nil
+	}
+	return parts[1:]
+}
+
+// arnOverlap reports whether some ARN matches both patterns. A * stays
+// within the ARN part it is written in, so arn:aws:ec2:*:*:instance/*
+// does not reach volumes through the Region's *.
+func arnOverlap(p, q string) bool {
+	pp, qp := arnParts(p), arnParts(q)
+	if pp == nil || qp == nil {
+		return overlap(p, q)
+	}
+	for i := range pp {
+		if !overlap(pp[i], qp[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// arnCovers reports whether every ARN q matches also matches p.
+func arnCovers(p, q string) bool {
+	pp, qp := arnParts(p), arnParts(q)
+	if pp == nil || qp == nil {
+		return covers(p, q)
+	}
+	for i := range pp {
+		if !covers(pp[i], qp[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // overlap reports whether some string matches both patterns, in which *
 // matches any run of characters (the wildcard of resource_types and
 // not_resource_types; AWS Organizations User Guide, "Backup policy syntax

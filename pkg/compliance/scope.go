@@ -32,8 +32,8 @@ func (s selection) coversType(arns []string) bool {
 // includes reports whether the selection can select resources matching
 // the ARN pattern p.
 func (s selection) includes(p string) bool {
-	in := slices.ContainsFunc(s.resourceTypes, func(r string) bool { return overlap(normalizePartition(r), p) })
-	out := slices.ContainsFunc(s.notResourceTypes, func(r string) bool { return covers(normalizePartition(r), p) })
+	in := slices.ContainsFunc(s.resourceTypes, func(r string) bool { return arnOverlap(normalizePartition(r), p) })
+	out := slices.ContainsFunc(s.notResourceTypes, func(r string) bool { return arnCovers(normalizePartition(r), p) })
 	return in && !out
 }
 
