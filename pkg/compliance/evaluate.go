@@ -17,7 +17,8 @@ type Finding struct {
 	// Target is the account ID or OU ID the effective policy belongs to.
 	Target string
 	// Plan, Rule and Selection name where the finding is; empty when it
-	// is about the whole policy.
+	// is about the whole policy. (The controls report a missing selection
+	// for the whole policy, so Selection is empty for now.)
 	Plan, Rule, Selection string
 	// Control is the ControlName.
 	Control string
@@ -90,8 +91,9 @@ func Evaluate(target string, effective *backuppolicy.Node, controls []Control) [
 // schedule; retention is delete_after_days, and recovery points without
 // it are kept until deleted, which meets any minimum. The control
 // evaluates backup plans, so a tag scope selects plans by their
-// backup_plan_tags; resource IDs (plan IDs) exist only once deployed, so
-// every plan is evaluated.
+// backup_plan_tags; resource types do not apply to plans, and resource IDs
+// (plan IDs) exist only once deployed, so with those every plan is
+// evaluated.
 func planMinFrequencyAndRetention(plans []plan, p parameters, s Scope, add func(Finding)) {
 	unit := time.Hour
 	if p.frequencyUnit == "days" {

@@ -42,32 +42,39 @@ type Scope struct {
 // Control names (AWS Backup Developer Guide, "Choosing your controls" and
 // "Creating frameworks using the AWS Backup API").
 const (
-	ProtectedByBackupPlan          = "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN"
-	PlanMinFrequencyAndRetention   = "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
-	RecoveryPointMinimumRetention  = "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK"
-	ProtectedByCrossRegion         = "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"
-	ProtectedByCrossAccount        = "BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT"
-	RecoveryPointEncrypted         = "BACKUP_RECOVERY_POINT_ENCRYPTED"
-	RecoveryPointDeletionDisabled  = "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"
-	LastRecoveryPointCreated       = "BACKUP_LAST_RECOVERY_POINT_CREATED"
-	ProtectedByVaultLock           = "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK"
-	RestoreTimeMeetsTarget         = "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET"
-	requiredFrequencyUnit          = "requiredFrequencyUnit"
-	requiredFrequencyValue         = "requiredFrequencyValue"
-	requiredRetentionDays          = "requiredRetentionDays"
-	crossRegionList                = "crossRegionList"
-	crossAccountList               = "crossAccountList"
-	defaultRequiredRetentionDays   = 35
-	defaultRequiredFrequencyValue  = 1
-	defaultRequiredFrequencyUnit   = "days"
-	maxRequiredFrequencyHours      = 24
-	maxRequiredFrequencyDays       = 31
+	ProtectedByBackupPlan         = "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN"
+	PlanMinFrequencyAndRetention  = "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
+	RecoveryPointMinimumRetention = "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK"
+	ProtectedByCrossRegion        = "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION"
+	ProtectedByCrossAccount       = "BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT"
+	RecoveryPointEncrypted        = "BACKUP_RECOVERY_POINT_ENCRYPTED"
+	RecoveryPointDeletionDisabled = "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"
+	LastRecoveryPointCreated      = "BACKUP_LAST_RECOVERY_POINT_CREATED"
+	ProtectedByVaultLock          = "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK"
+	RestoreTimeMeetsTarget        = "RESTORE_TIME_FOR_RESOURCES_MEET_TARGET"
+)
+
+// Control input parameters and their defaults (see parseParameters).
+const (
+	requiredFrequencyUnit         = "requiredFrequencyUnit"
+	requiredFrequencyValue        = "requiredFrequencyValue"
+	requiredRetentionDays         = "requiredRetentionDays"
+	crossRegionList               = "crossRegionList"
+	crossAccountList              = "crossAccountList"
+	defaultRequiredRetentionDays  = 35
+	defaultRequiredFrequencyValue = 1
+	defaultRequiredFrequencyUnit  = "days"
+	maxRequiredFrequencyHours     = 24
+	maxRequiredFrequencyDays      = 31
+)
+
+const (
 	notEvaluableUnknown            = "not a control this tool knows"
 	notEvaluableNeedsRecoveryPoint = "it looks at recovery points, which exist only once backups ran"
 )
 
-// controls lists the parameters of each control a policy can be checked
-// against, and why each other known control cannot be.
+// evaluable lists the parameters of each control a policy decides;
+// notEvaluable says why each other known control cannot be checked.
 var (
 	evaluable = map[string][]string{
 		ProtectedByBackupPlan:         nil,
