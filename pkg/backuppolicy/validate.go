@@ -448,10 +448,10 @@ func (v *validator) number(rule string, n *Node, key, path string, lo, hi int64)
 }
 
 func (v *validator) semantics(root *Node) {
-	if n := Chars(root.Minify()); n > MaxChars("BACKUP_POLICY") {
-		// Organizations User Guide, "Quotas for AWS Organizations":
-		// backup policies at most 10,000 characters.
-		v.add("size", "", root.Pos, "the policy is %d characters minified; AWS Organizations allows at most %d for backup policies", n, MaxChars("BACKUP_POLICY"))
+	// Organizations User Guide, "Quotas for AWS Organizations": backup
+	// policies at most 10,000 characters.
+	if err := CheckSize(root.Minify(), "BACKUP_POLICY"); err != nil {
+		v.add("size", "", root.Pos, "%s", err.Error())
 	}
 	v.variables(root, "", "")
 	for _, p := range entries(root.Get("plans")) {

@@ -24,14 +24,23 @@ func TestInvalidInput(t *testing.T) {
 	t.Parallel()
 	oversize := func() string {
 		var b strings.Builder
-		b.WriteString(`{"plans":{"big":{"rules":{`)
-		for i := range 60 {
-			if i > 0 {
+		// Six plans of ten rules: AWS Backup allows at most 10 rules per
+		// plan, so only the size is wrong.
+		b.WriteString(`{"plans":{`)
+		for p := range 6 {
+			if p > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, `"rule%02d":{"target_backup_vault_name":{"@@assign":"%s"}}`, i, strings.Repeat("v", 150))
+			fmt.Fprintf(&b, `"big%d":{"rules":{`, p)
+			for i := range 10 {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, `"rule%02d":{"target_backup_vault_name":{"@@assign":"%s"}}`, i, strings.Repeat("v", 150))
+			}
+			b.WriteString(`}}`)
 		}
-		b.WriteString(`}}}}`)
+		b.WriteString(`}}`)
 		return b.String()
 	}()
 	tests := []struct {
