@@ -8,4 +8,47 @@
 // PolicyRegions; Validate checks the policy syntax; Minify produces the form
 // to send, because the Organizations API counts whitespace against the
 // 10,000-character limit.
+//
+// # Rules
+//
+// Check reports each problem with a stable Rule ID. Values are checked only
+// where a policy sets them (@@assign, and @@append for lists): partial and
+// child policies are valid, and no key is ever required. Numbers and
+// booleans may be JSON values or strings ("60", 60, false, "false").
+// Sources: ORG = Organizations User Guide, "Backup policy syntax and
+// examples"; BAK = AWS Backup Developer Guide, "AWS Backup quotas";
+// API = AWS Backup API Reference, BackupRuleInput.
+//
+//	ID                         severity  checks                                                     source
+//	unknown-key                error     keys allowed at each level; top-level "plans"              ORG
+//	operator                   error     values set through @@assign/@@append/@@remove; lists only  ORG; policy operators page
+//	child-control              error     @@operators_allowed_for_child_policies values              policy operators page
+//	copy-action-key            error     copy action key is (equals) its vault ARN                  ORG copy_actions
+//	type                       error     JSON types of values; enable_continuous_backup boolean     ORG
+//	empty-leaf                 error     {} without operator sets nothing                           ORG
+//	schedule-expression        error     cron( 6 fields ) with ranges, exactly one ? in dom/dow     API ScheduleExpression; EventBridge cron reference
+//	schedule-timezone          error     schedule_expression_timezone not in org policies           research notes §1.2 (not on ORG)
+//	start-window               error     start_backup_window_minutes integer 60..52,560,000         API StartWindowMinutes
+//	completion-window          error     integer ≤ 52,560,000 and ≥ start window + 60               see note
+//	cold-storage-retention     error     delete_after_days ≥ move_to_cold_storage_after_days + 90   ORG lifecycle
+//	continuous-backup          error     continuous: delete_after_days ≤ 35, no cold storage        ORG enable_continuous_backup
+//	air-gapped-vault-arn       error     backup-vault ARN with $region and $account                 ORG target_logically_air_gapped_backup_vault_arn
+//	variable-placement         error     $account only in ARN elements                              ORG ("only in elements that can contain an ARN")
+//	variable-placement         warning   $region outside the air-gapped vault ARN                   ORG (documented only there)
+//	unresolved-variable        warning   any other $word: a Variable not substituted?               this project
+//	region                     error     malformed Region code                                      AWS General Reference, Regions
+//	region                     warning   well-formed but not in this package's table                same
+//	iam-role-arn               error     iam_role_arn, scanner_role_arn are IAM role ARNs           ORG
+//	copy-actions-count         error     at most 5 copy actions per rule                            BAK
+//	enum                       error     windows_vss, backup_acls, backup_object_tags, scan_mode,   ORG
+//	                                     GUARDDUTY and index_actions resource_types
+//	conditions-count           error     at most 30 conditions per selection                        BAK
+//	quota-rules                error     at most 10 rules per plan                                  BAK
+//	quota-tag-selections       error     at most 10 tag selections per plan                         BAK
+//	quota-tags-per-selection   error     at most 30 tag values in a tag selection                   BAK
+//	quota-recovery-point-tags  error     at most 10 recovery point tags per rule                    BAK
+//	size                       error     minified document at most 10,000 characters                Organizations quotas
+//
+// Note on completion-window: the start+60 margin is this package's rule; no
+// AWS page stating it was found, so it is stricter than a documented limit.
 package backuppolicy

@@ -60,6 +60,7 @@ func TestParseJSONKeepsOrderAndPositions(t *testing.T) {
 // valid (apart from duplicate keys, which this parser rejects on purpose),
 // valid inputs decode to the same value, and minifying is lossless.
 func FuzzParseJSON(f *testing.F) {
+	addTestdataSeeds(f)
 	for _, s := range []string{
 		`{"plans":{"Daily":{"regions":{"@@append":["us-east-1"]}}}}`,
 		`[1, -0.5e+3, "a\u00e9\ud83d\ude00", true, false, null, {}]`,

@@ -2,6 +2,8 @@ package backuppolicy
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -192,4 +194,53 @@ func TestRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAWSExamples: the published example policies pass, and the published
+// examples that are wrong fail with exactly the rule SOURCES.md names.
+func TestAWSExamples(t *testing.T) {
+	t.Parallel()
+	valid, _ := filepath.Glob("testdata/aws-examples/*.json")
+	if len(valid) == 0 {
+		t.Fatal("no examples in testdata/aws-examples")
+	}
+	for _, name := range append(valid, "testdata/daily-monthly.json") {
+		if err := Validate(mustParse(t, readFile(t, name))); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	invalid := map[string]string{
+		"ex1-archived-parent-windowsvss.json":     "unknown-key",
+		"ex2-archived-parent-to-delete-typo.json": "unknown-key",
+	}
+	files, _ := filepath.Glob("testdata/aws-examples-invalid/*.json")
+	if len(files) != len(invalid) {
+		t.Fatalf("%d invalid examples on disk, %d expected", len(files), len(invalid))
+	}
+	for _, name := range files {
+		rule := invalid[filepath.Base(name)]
+		var errs []string
+		for _, is := range Check(mustParse(t, readFile(t, name))) {
+			if is.Severity == SeverityError {
+				errs = append(errs, is.Rule)
+			}
+		}
+		if len(errs) == 0 {
+			t.Errorf("%s: no errors, want %s", name, rule)
+		}
+		for _, got := range errs {
+			if got != rule {
+				t.Errorf("%s: error of rule %s, want only %s", name, got, rule)
+			}
+		}
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
