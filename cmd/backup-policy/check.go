@@ -1,0 +1,3 @@
+package main
+
+func runCheck(c *cli, args []string) int { return exitInput }

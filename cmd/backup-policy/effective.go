@@ -1,0 +1,3 @@
+package main
+
+func runEffective(c *cli, args []string) int { return exitInput }
