@@ -109,7 +109,7 @@ func (p pairs) Set(s string) error {
 // common are the flags of every command that reads templates, and the
 // output flags.
 type common struct {
-	params, content             pairs
+	params, content            pairs
 	region, account, partition string
 	stack                      string
 	format                     string

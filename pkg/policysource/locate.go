@@ -165,13 +165,13 @@ func (l *locator) inString(pos backuppolicy.Position) (int, int) {
 		return l.fallback()
 	}
 	if n.Style&(yaml.LiteralStyle) != 0 {
-		ln := n.Line + pos.Line
+		// The block's indentation is its first line's.
 		indent := 0
-		if ln-1 < len(l.source) {
-			src := l.source[ln-1]
+		if first := n.Line; first < len(l.source) {
+			src := l.source[first]
 			indent = len(src) - len(strings.TrimLeft(src, " "))
 		}
-		return ln, indent + pos.Column
+		return n.Line + pos.Line, indent + pos.Column
 	}
 	if pos.Line == 1 {
 		quote := 0
