@@ -27,8 +27,8 @@ type command struct {
 var commands = []command{
 	{"validate", "FILE...", "check policy files and the policies of CloudFormation templates", runValidate},
 	{"render", "FILE [--resource LOGICAL_ID]", "print a policy as the policy manager sends it to Organizations", runRender},
-	{"effective", "[--type TYPE] NODE... | --org ORG.yaml --account ID", "compute an account's effective policy from the policies attached on its path", runEffective},
-	{"check", "--org ORG.yaml --framework TEMPLATE_OR_YAML", "check every account's effective backup policy against backup controls", runCheck},
+	// effective and check come with pkg/backuppolicy's Effective and
+	// pkg/orgfile (issue 11, items 2 and 5).
 }
 
 // cli carries the output streams and whether stdout takes colour.

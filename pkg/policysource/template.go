@@ -46,8 +46,7 @@ func (o Options) deployment() cfntemplate.Deployment {
 	account := cmp.Or(o.Account, DefaultAccount)
 	stack := cmp.Or(o.StackName, DefaultStackName)
 	suffix := "amazonaws.com"
-	switch partition {
-	case "aws-cn":
+	if partition == "aws-cn" {
 		suffix = "amazonaws.com.cn"
 	}
 	return cfntemplate.Deployment{

@@ -1,3 +1,0 @@
-package main
-
-func runCheck(c *cli, args []string) int { return exitInput }

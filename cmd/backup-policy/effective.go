@@ -1,3 +1,0 @@
-package main
-
-func runEffective(c *cli, args []string) int { return exitInput }
