@@ -1,6 +1,7 @@
 package cfntemplate
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -15,11 +16,33 @@ import (
 // deployment gets (the ARNs a role allows, a log group's name), not only
 // how the template spells it.
 type Deployment struct {
-	// Parameters overrides the template's defaults.
+	// Parameters overrides the template's defaults. It also supplies what
+	// only a deployment knows, keyed as UnknownError.Name says:
+	// "ImportValue:<export name>" for Fn::ImportValue, "<LogicalId>" for a
+	// resource's Ref, "<LogicalId>.<Attribute>" for Fn::GetAtt, and the
+	// dynamic reference as written ("{{resolve:ssm:/name}}").
 	Parameters map[string]string
 	// Pseudo holds AWS::Partition, AWS::Region, AWS::AccountId,
 	// AWS::StackName, AWS::StackId, AWS::URLSuffix.
 	Pseudo map[string]string
+}
+
+// UnknownError is a value that exists only at deploy time: another
+// stack's export, a resource's Ref or attribute, an SSM parameter's value,
+// a dynamic reference, or a parameter with neither default nor value. The
+// Deployment's Parameters can supply it under Name.
+type UnknownError struct {
+	// Kind is "Fn::ImportValue", "Fn::GetAtt", "Ref", "SSM parameter",
+	// "dynamic reference" or "parameter".
+	Kind string
+	// Name is the key that supplies the value in Deployment.Parameters.
+	Name string
+	// Why the value is not known before deployment.
+	Why string
+}
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("%s %s: %s", e.Kind, e.Name, e.Why)
 }
 
 // noValue stands for AWS::NoValue until its enclosing list or mapping
@@ -59,6 +82,14 @@ func (e *evaluator) parameter(name string) (string, error) {
 	}
 	p, ok := e.t.Section("Parameters")[name].(map[string]any)
 	if !ok {
+		if _, isResource := e.t.Section("Resources")[name]; isResource {
+			return "", &UnknownError{Kind: "Ref", Name: name, Why: "a resource's Ref is known only once it exists"}
+		}
+		if res, attr, dotted := strings.Cut(name, "."); dotted {
+			if _, isResource := e.t.Section("Resources")[res]; isResource {
+				return "", &UnknownError{Kind: "Fn::GetAtt", Name: name, Why: "attribute " + attr + " of resource " + res + " is known only once it exists"}
+			}
+		}
 		return "", fmt.Errorf("ref to %s: not a parameter or given pseudo parameter", name)
 	}
 	// An SSM parameter type's default is the name of a Parameter Store
@@ -66,11 +97,11 @@ func (e *evaluator) parameter(name string) (string, error) {
 	// (CloudFormation User Guide, "Specify existing resources at runtime
 	// with CloudFormation-supplied parameter types").
 	if typ, _ := p["Type"].(string); strings.HasPrefix(typ, "AWS::SSM::Parameter::Value<") {
-		return "", fmt.Errorf("ref to %s: its value is read from SSM Parameter Store at deploy time", name)
+		return "", &UnknownError{Kind: "SSM parameter", Name: name, Why: fmt.Sprintf("its value is read from SSM Parameter Store (%v) at deploy time", p["Default"])}
 	}
 	def, ok := p["Default"]
 	if !ok {
-		return "", fmt.Errorf("ref to %s: the parameter has no default and the deployment no value", name)
+		return "", &UnknownError{Kind: "parameter", Name: name, Why: "the parameter has no default and the deployment no value"}
 	}
 	return fmt.Sprint(def), nil
 }
@@ -100,7 +131,46 @@ func (e *evaluator) condition(name string) (bool, error) {
 	return b, nil
 }
 
+// isListType reports whether a parameter of type typ is a list: a
+// CommaDelimitedList, a List<…> of AWS-specific values, or an SSM parameter
+// holding either (CloudFormation User Guide, "Parameters": supported
+// parameter types).
+func isListType(typ any) bool {
+	s, _ := typ.(string)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "AWS::SSM::Parameter::Value<"), ">")
+	return s == "CommaDelimitedList" || strings.HasPrefix(s, "List<")
+}
+
+// dynamicReference matches {{resolve:service:reference}} (CloudFormation
+// User Guide, "Get values stored in other services using dynamic
+// references"), which CloudFormation resolves at deploy time.
+var dynamicReference = regexp.MustCompile(`\{\{resolve:[^}]*\}\}`)
+
+// resolveDynamic replaces the dynamic references in s with the values the
+// deployment gives for them.
+func (e *evaluator) resolveDynamic(s string) (string, error) {
+	var err error
+	out := dynamicReference.ReplaceAllStringFunc(s, func(ref string) string {
+		if v, ok := e.d.Parameters[ref]; ok {
+			return v
+		}
+		if err == nil {
+			err = &UnknownError{Kind: "dynamic reference", Name: ref, Why: "CloudFormation reads it from its service at deploy time"}
+		}
+		return ref
+	})
+	return out, err
+}
+
 func (e *evaluator) eval(v any) (any, error) {
+	out, err := e.evalValue(v)
+	if s, ok := out.(string); ok && err == nil && strings.Contains(s, "{{resolve:") {
+		return e.resolveDynamic(s)
+	}
+	return out, err
+}
+
+func (e *evaluator) evalValue(v any) (any, error) {
 	switch x := v.(type) {
 	case []any:
 		out := make([]any, 0, len(x))
@@ -152,7 +222,7 @@ func (e *evaluator) function(name string, arg any) (any, error) {
 		// A CommaDelimitedList parameter is a list of strings, the
 		// empty string a list of one empty string (CloudFormation User
 		// Guide, "Parameters": CommaDelimitedList).
-		if p, _ := e.t.Section("Parameters")[ref].(map[string]any); p["Type"] == "CommaDelimitedList" {
+		if p, _ := e.t.Section("Parameters")[ref].(map[string]any); isListType(p["Type"]) {
 			var out []any
 			for _, s := range strings.Split(v, ",") {
 				out = append(out, strings.TrimSpace(s))
@@ -229,6 +299,54 @@ func (e *evaluator) function(name string, arg any) (any, error) {
 		return nil, fmt.Errorf("%s with %d conditions", name, len(bools))
 	case "Fn::Sub":
 		return e.sub(arg)
+	case "Fn::ImportValue":
+		// Another stack's export (CloudFormation Template Reference,
+		// Fn::ImportValue): known offline only when the deployment gives it.
+		n, err := e.eval(arg)
+		if err != nil {
+			return nil, err
+		}
+		name, ok := n.(string)
+		if !ok {
+			return nil, fmt.Errorf("Fn::ImportValue of %v, not an export name", n)
+		}
+		if v, ok := e.d.Parameters["ImportValue:"+name]; ok {
+			return v, nil
+		}
+		return nil, &UnknownError{Kind: "Fn::ImportValue", Name: "ImportValue:" + name, Why: "the export of another stack is read at deploy time"}
+	case "Fn::GetAtt":
+		var res, attr string
+		switch a := arg.(type) {
+		case string:
+			res, attr, _ = strings.Cut(a, ".")
+		case []any:
+			if len(a) == 2 {
+				res, _ = a[0].(string)
+				attr, _ = a[1].(string)
+			}
+		}
+		if res == "" || attr == "" {
+			return nil, fmt.Errorf("Fn::GetAtt takes [resource, attribute]")
+		}
+		if v, ok := e.d.Parameters[res+"."+attr]; ok {
+			return v, nil
+		}
+		return nil, &UnknownError{Kind: "Fn::GetAtt", Name: res + "." + attr, Why: "attribute " + attr + " of resource " + res + " is known only once it exists"}
+	case "Fn::ToJsonString":
+		// The AWS::LanguageExtensions transform's JSON encoding of an
+		// object or list (CloudFormation Template Reference,
+		// Fn::ToJsonString), keys sorted.
+		v, err := e.eval(arg)
+		if err != nil {
+			return nil, err
+		}
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("Fn::ToJsonString: %w", err)
+		}
+		return strings.TrimSuffix(buf.String(), "\n"), nil
 	case "Fn::Join":
 		if len(args) != 2 {
 			return nil, fmt.Errorf("Fn::Join takes [delimiter, list]")

@@ -65,11 +65,7 @@ func (r *Resource) documentText(ctx context.Context, c Content) (string, error) 
 // renderDocument applies Variables and PolicyRegions, validates backup
 // policies, and returns the minified document with the limit checked.
 func renderDocument(text string, p Properties) (string, error) {
-	root, err := backuppolicy.Render(text, backuppolicy.RenderOptions{
-		Variables:       p.Variables,
-		Regions:         p.Regions,
-		RegionsOperator: p.RegionsOperator,
-	})
+	root, err := renderNode(text, p)
 	if err != nil {
 		return "", contentError{fmt.Errorf("PolicyContent: %w", err)}
 	}
@@ -85,6 +81,16 @@ func renderDocument(text string, p Properties) (string, error) {
 		return "", contentError{fmt.Errorf("PolicyContent: %w", err)}
 	}
 	return string(minified), nil
+}
+
+// renderNode applies the properties' Variables and PolicyRegions to the
+// policy text and parses it.
+func renderNode(text string, p Properties) (*backuppolicy.Node, error) {
+	return backuppolicy.Render(text, backuppolicy.RenderOptions{
+		Variables:       p.Variables,
+		Regions:         p.Regions,
+		RegionsOperator: p.RegionsOperator,
+	})
 }
 
 func sha256Hex(s string) string {

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// orgPoliciesParameters are the SSM values cfn/org-policies.yaml reads at
+// deploy time, given on the command line.
+var orgPoliciesParameters = []string{
+	"--parameter", "TargetOuIds=ou-a1b2-prod0001,ou-a1b2-dev00001",
+	"--parameter", "TargetRegions=us-east-1,eu-west-1",
+	"--parameter", "CentralVaultArn=arn:aws:backup:us-east-1:333333333333:backup-vault:central-backup-vault",
+	"--parameter", "OrganizationId=o-a1b2c3d4e5",
+}
+
+// TestBinary builds the command and runs it as a user does, from the
+// repository root, checking exit codes and output.
+func TestBinary(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "backup-policy")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		exit   int
+		stdout []string // substrings
+		stderr []string
+	}{
+		{"examples validate", []string{"validate", "examples/policies/root-daily.json", "examples/policies/prod-monthly.json"}, 0, []string{"0 errors, 0 warnings in 2 files (2 policies)"}, nil},
+		{"typo", []string{"validate", "cmd/backup-policy/testdata/typo.json"}, 1, []string{"cmd/backup-policy/testdata/typo.json:9:11", `unknown key "lifecyle"`, "1 error"}, nil},
+		{"org-policies with values", append([]string{"validate", "cfn/org-policies.yaml"}, orgPoliciesParameters...), 0, []string{"0 errors, 0 warnings in 1 file (4 policies)"}, nil},
+		{"org-policies without values", []string{"validate", "cfn/org-policies.yaml"}, 2, nil, []string{"cfn/org-policies.yaml:91:7: DailyBackupPolicy.PolicyTargets: SSM parameter TargetOuIds", "--parameter 'TargetOuIds=VALUE'"}},
+		{"conditions skip", append([]string{"validate", "cfn/org-policies.yaml", "--parameter", "DeployServiceControlPolicies=false"}, orgPoliciesParameters...), 0, []string{"skipped cfn/org-policies.yaml:", "KeepBackupsInOrganizationScp (Custom::BackupOrgPolicy): condition DeployServiceControlPolicies is false", "(2 policies)"}, nil},
+		{"render", append([]string{"render", "cfn/org-policies.yaml", "--resource", "DailyBackupPolicy"}, orgPoliciesParameters...), 0, []string{`"regions":{"@@assign":["us-east-1","eu-west-1"]}`, `"target_backup_vault_name":{"@@assign":"org-backup-vault"}`}, nil},
+		{"render needs a resource", append([]string{"render", "cfn/org-policies.yaml"}, orgPoliciesParameters...), 2, nil, []string{"defines 4 policies", "#LogicalId"}},
+		{"render an error", []string{"render", "cmd/backup-policy/testdata/typo.json"}, 1, nil, []string{"typo.json:9:11"}},
+		{"usage: no file", []string{"validate"}, 2, nil, []string{"name at least one FILE"}},
+		{"usage: unknown command", []string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`}},
+		{"usage: bad flag", []string{"validate", "--colour", "x.json"}, 2, nil, []string{"flag provided but not defined: -colour"}},
+		{"usage: bad format", []string{"validate", "--format", "xml", "x.json"}, 2, nil, []string{`--format "xml"`}},
+		{"input: missing file", []string{"validate", "absent.json"}, 2, nil, []string{"absent.json: no such file or directory"}},
+		{"help", []string{"validate", "--help"}, 0, nil, []string{"Example:", "--parameter", "ImportValue:EXPORT=VALUE", "Exit status"}},
+		{"help command", []string{"help"}, 0, []string{"validate", "render"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(bin, tt.args...)
+			cmd.Dir = filepath.Join("..", "..")
+			cmd.Env = append(cmd.Environ(), "NO_COLOR=1")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.exit {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, &stdout, &stderr)
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, &stdout)
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, &stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestJSONOutput: --format json decodes into the documented schema, with
+// the finding's file, position, path, rule, severity and message.
+func TestJSONOutput(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"validate", "--format", "json", "testdata/typo.json"}, &stdout, &stderr)
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, &stderr)
+	}
+	var got struct {
+		Findings []struct {
+			File     string `json:"file"`
+			Line     int    `json:"line"`
+			Column   int    `json:"column"`
+			Path     string `json:"path"`
+			Rule     string `json:"rule"`
+			Severity string `json:"severity"`
+			Message  string `json:"message"`
+		} `json:"findings"`
+		Skipped  []json.RawMessage `json:"skipped"`
+		Errors   int               `json:"errors"`
+		Warnings int               `json:"warnings"`
+	}
+	dec := json.NewDecoder(&stdout)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Findings) != 1 || got.Errors != 1 || got.Skipped == nil {
+		t.Fatalf("%+v", got)
+	}
+	f := got.Findings[0]
+	if f.File != "testdata/typo.json" || f.Line != 9 || f.Column != 11 || f.Path != "plans.daily.rules.nightly" || f.Severity != "error" || f.Rule == "" || !strings.Contains(f.Message, "lifecyle") {
+		t.Errorf("finding %+v", f)
+	}
+}
