@@ -76,7 +76,7 @@ func TestReadFrameworkAuditTemplateNeedsValues(t *testing.T) {
 		params map[string]string
 		want   string
 	}{
-		{"no CrossRegionList", map[string]string{"CrossAccountList": "111122223333", "AWS::Region": "us-east-1"}, "ref to CrossRegionList: the parameter has no default"},
+		{"no CrossRegionList", map[string]string{"CrossAccountList": "111122223333", "AWS::Region": "us-east-1"}, "parameter CrossRegionList: the parameter has no default"},
 		{"no Region", map[string]string{"CrossRegionList": "us-west-2", "CrossAccountList": "111122223333"}, "ref to AWS::Region"},
 		{"hours beyond 24", map[string]string{"CrossRegionList": "us-west-2", "CrossAccountList": "111122223333", "AWS::Region": "us-east-1",
 			"RequiredFrequencyUnit": "hours", "RequiredFrequencyValue": "30"}, "audit-framework.yaml:135 (Framework): BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK: parameter requiredFrequencyValue: 30 hours (at most 24)"},
