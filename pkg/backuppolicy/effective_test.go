@@ -1,0 +1,248 @@
+package backuppolicy
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func loadPolicy(t testing.TB, path string) *Node {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ParseJSON(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return n
+}
+
+func parseLevels(t testing.TB, levels ...[]string) []Level {
+	t.Helper()
+	var out []Level
+	for i, files := range levels {
+		lvl := Level{Target: []string{"r-root", "ou-1", "ou-2", "111111111111"}[min(i, 3)]}
+		for _, f := range files {
+			lvl.Policies = append(lvl.Policies, Attached{Name: f, Doc: loadPolicy(t, f)})
+		}
+		out = append(out, lvl)
+	}
+	return out
+}
+
+func decoded(t testing.TB, n *Node) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(n.Minify(), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestEffectiveUserGuideExamples reproduces the tag policy inheritance
+// examples of the Organizations User Guide ("Policy inheritance
+// examples"); testdata/effective/SOURCES.md says where each comes from and
+// where the expected output deviates from the printed one, and why.
+func TestEffectiveUserGuideExamples(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "effective")
+	f := func(c, name string) string { return filepath.Join(dir, c, name) }
+	tests := []struct {
+		name        string
+		levels      [][]string
+		wantIgnored []string // Path + " " + Operator
+	}{
+		{"tag-ex1-assign", [][]string{{f("tag-ex1-assign", "A.json")}, {f("tag-ex1-assign", "B.json")}}, nil},
+		{"tag-ex2-append", [][]string{{f("tag-ex2-append", "A.json")}, {f("tag-ex2-append", "C.json")}}, nil},
+		{"tag-ex3-remove", [][]string{{f("tag-ex3-remove", "A.json")}, {f("tag-ex3-remove", "C.json")}, {f("tag-ex3-remove", "D.json")}}, nil},
+		{"tag-ex4-restrict", [][]string{{f("tag-ex4-restrict", "E.json")}, {f("tag-ex4-restrict", "F.json")}}, []string{"tags.project.tag_key @@assign"}},
+		{"tag-ex5-intersect", [][]string{{f("tag-ex5-intersect", "G.json"), f("tag-ex5-intersect", "H.json")}, {f("tag-ex5-intersect", "I.json"), f("tag-ex5-intersect", "J.json")}}, []string{"tags.project.tag_value @@remove"}},
+		{"tag-ex6-order", [][]string{{f("tag-ex6-order", "J.json"), f("tag-ex6-order", "K.json")}}, []string{"tags.project.tag_key @@assign"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := Effective("TAG_POLICY", parseLevels(t, tt.levels...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := decoded(t, loadPolicy(t, f(tt.name, "effective.json")))
+			if diff := cmp.Diff(want, decoded(t, res.Policy)); diff != "" {
+				t.Errorf("effective policy (-want +got):\n%s", diff)
+			}
+			var ignored []string
+			for _, ig := range res.Ignored {
+				ignored = append(ignored, ig.Path+" "+ig.Operator)
+			}
+			if diff := cmp.Diff(tt.wantIgnored, ignored); diff != "" {
+				t.Errorf("ignored operators (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEffectiveRefusesValueBesideOperator(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "effective", "tag-ex3-remove-verbatim")
+	_, err := Effective("TAG_POLICY", parseLevels(t, []string{filepath.Join(dir, "A.json")}, []string{filepath.Join(dir, "C.json")}, []string{filepath.Join(dir, "D.json")}))
+	if err == nil || !strings.Contains(err.Error(), "tags.costcenter.tag_value") {
+		t.Fatalf("error = %v, want one naming tags.costcenter.tag_value", err)
+	}
+}
+
+const parentBackup = `{"plans": {"Daily": {
+  "@@operators_allowed_for_child_policies": ["@@all"],
+  "regions": {"@@assign": ["us-east-1"]},
+  "rules": {"Nightly": {
+    "schedule_expression": {"@@assign": "cron(0 5 ? * * *)"},
+    "target_backup_vault_name": {"@@assign": "main"},
+    "lifecycle": {"delete_after_days": {"@@assign": "35"}}}},
+  "selections": {"tags": {"Daily": {
+    "iam_role_arn": {"@@assign": "arn:aws:iam::$account:role/Backup"},
+    "tag_key": {"@@assign": "backup"},
+    "tag_value": {"@@assign": ["daily"]}}}}}}}`
+
+func TestEffectiveBackup(t *testing.T) {
+	t.Parallel()
+	locked := strings.Replace(parentBackup, `["@@all"]`, `["@@none"]`, 1)
+	appendOnly := `{"plans": {"@@operators_allowed_for_child_policies": ["@@append"]}}`
+	tests := []struct {
+		name        string
+		levels      [][]string
+		want        string
+		wantIgnored []string
+	}{{
+		name:   "child appends a Region and overrides retention",
+		levels: [][]string{{parentBackup}, {`{"plans": {"daily": {"regions": {"@@append": ["eu-west-1"]}, "rules": {"nightly": {"lifecycle": {"delete_after_days": {"@@assign": 90}}}}}}}`}},
+		want: `{"plans": {"daily": {"regions": ["us-east-1", "eu-west-1"], "rules": {"nightly": {"schedule_expression": "cron(0 5 ? * * *)", "target_backup_vault_name": "main", "lifecycle": {"delete_after_days": 90}}},
+		  "selections": {"tags": {"daily": {"iam_role_arn": "arn:aws:iam::$account:role/Backup", "tag_key": "backup", "tag_value": ["daily"]}}}}}}`,
+	}, {
+		name:        "a locked plan ignores the child's changes",
+		levels:      [][]string{{locked}, {`{"plans": {"Daily": {"regions": {"@@assign": ["eu-west-1"]}, "rules": {"Nightly": {"lifecycle": {"delete_after_days": {"@@assign": "7"}}}}}}}`}},
+		want:        `{"plans": {"daily": {"regions": ["us-east-1"], "rules": {"nightly": {"schedule_expression": "cron(0 5 ? * * *)", "target_backup_vault_name": "main", "lifecycle": {"delete_after_days": "35"}}}, "selections": {"tags": {"daily": {"iam_role_arn": "arn:aws:iam::$account:role/Backup", "tag_key": "backup", "tag_value": ["daily"]}}}}}}`,
+		wantIgnored: []string{"plans.Daily.regions @@assign", "plans.Daily.rules.Nightly.lifecycle.delete_after_days @@assign"},
+	}, {
+		name:        "@@append on plans: children add plans but do not change the parent's",
+		levels:      [][]string{{parentBackup, appendOnly}, {`{"plans": {"Weekly": {"regions": {"@@assign": ["us-east-1"]}}, "Daily": {"regions": {"@@assign": ["eu-west-1"]}}}}`}},
+		want:        `{"plans": {"daily": {"regions": ["us-east-1"], "rules": {"nightly": {"schedule_expression": "cron(0 5 ? * * *)", "target_backup_vault_name": "main", "lifecycle": {"delete_after_days": "35"}}}, "selections": {"tags": {"daily": {"iam_role_arn": "arn:aws:iam::$account:role/Backup", "tag_key": "backup", "tag_value": ["daily"]}}}}, "weekly": {"regions": ["us-east-1"]}}}`,
+		wantIgnored: []string{"plans.Daily.regions @@assign"},
+	}, {
+		name:        "same node: the first attached @@assign wins",
+		levels:      [][]string{{`{"plans": {"P": {"regions": {"@@assign": ["us-east-1"]}}}}`, `{"plans": {"P": {"regions": {"@@assign": ["eu-west-1"]}}}}`}},
+		want:        `{"plans": {"p": {"regions": ["us-east-1"]}}}`,
+		wantIgnored: []string{"plans.P.regions @@assign"},
+	}, {
+		name:   "@@remove emptying a list drops it",
+		levels: [][]string{{`{"plans": {"P": {"regions": {"@@assign": ["us-east-1"]}, "rules": {"R": {"target_backup_vault_name": {"@@assign": "v"}}}}}}`}, {`{"plans": {"P": {"regions": {"@@remove": ["us-east-1"]}}}}`}},
+		want:   `{"plans": {"p": {"rules": {"r": {"target_backup_vault_name": "v"}}}}}`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var levels []Level
+			for i, docs := range tt.levels {
+				lvl := Level{Target: []string{"r-root", "ou-1", "111111111111"}[i]}
+				for j, d := range docs {
+					n, err := ParseJSON([]byte(d))
+					if err != nil {
+						t.Fatal(err)
+					}
+					lvl.Policies = append(lvl.Policies, Attached{Name: string(rune('a' + j)), Doc: n})
+				}
+				levels = append(levels, lvl)
+			}
+			res, err := Effective("BACKUP_POLICY", levels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ParseJSON([]byte(tt.want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(decoded(t, want), decoded(t, res.Policy)); diff != "" {
+				t.Errorf("effective policy (-want +got):\n%s", diff)
+			}
+			var ignored []string
+			for _, ig := range res.Ignored {
+				ignored = append(ignored, ig.Path+" "+ig.Operator)
+			}
+			if diff := cmp.Diff(tt.wantIgnored, ignored); diff != "" {
+				t.Errorf("ignored (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEffectiveTypes(t *testing.T) {
+	t.Parallel()
+	doc, _ := ParseJSON([]byte(`{"services": {"default": {"opt_out_policy": {"@@append": ["optOut"]}}}}`))
+	if _, err := Effective("AISERVICES_OPT_OUT_POLICY", []Level{{Target: "r-root", Policies: []Attached{{Name: "a", Doc: doc}}}}); err == nil || !strings.Contains(err.Error(), "allow only @@assign") {
+		t.Errorf("AI opt-out @@append: error = %v, want one saying only @@assign", err)
+	}
+	if _, err := Effective("SERVICE_CONTROL_POLICY", nil); err == nil || !strings.Contains(err.Error(), "allowed: BACKUP_POLICY") {
+		t.Errorf("SCP: error = %v, want the allowed types", err)
+	}
+}
+
+func TestCheckEffective(t *testing.T) {
+	t.Parallel()
+	full := `{"plans": {"p": {"regions": ["us-east-1"], "rules": {"r": {"schedule_expression": "cron(0 5 ? * * *)", "target_backup_vault_name": "v"}}, "selections": {"tags": {"s": {"iam_role_arn": "arn:aws:iam::$account:role/B", "tag_key": "k", "tag_value": ["v"]}}}}}}`
+	tests := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"complete", full, nil},
+		{"no backup policy", `{}`, nil},
+		{"no regions", strings.Replace(full, `"regions": ["us-east-1"], `, "", 1), []string{"plans.p regions"}},
+		{"rule without a vault", strings.Replace(full, `, "target_backup_vault_name": "v"`, "", 1), []string{"plans.p.rules.r target_backup_vault_name"}},
+		{"no selection", strings.Replace(full, `"tags": {"s": {"iam_role_arn": "arn:aws:iam::$account:role/B", "tag_key": "k", "tag_value": ["v"]}}`, "", 1), []string{"plans.p selections (tags or resources)"}},
+		{"selection without a role", strings.Replace(full, `"iam_role_arn": "arn:aws:iam::$account:role/B", `, "", 1), []string{"plans.p.selections.tags.s iam_role_arn"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n, err := ParseJSON([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, is := range CheckEffective(n) {
+				if is.Rule != "effective-incomplete" || is.Severity != SeverityError {
+					t.Errorf("issue %v: want rule effective-incomplete, an error", is)
+				}
+				got = append(got, is.Path+" "+strings.TrimPrefix(strings.SplitN(is.Message, ";", 2)[0], "the effective policy has no "))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("issues (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzEffective(f *testing.F) {
+	f.Add([]byte(parentBackup), []byte(`{"plans": {"daily": {"regions": {"@@append": ["eu-west-1"]}}}}`))
+	f.Add([]byte(`{"tags": {"a": {"tag_key": {"@@assign": "A", "@@operators_allowed_for_child_policies": ["@@none"]}}}}`), []byte(`{"tags": {"A": {"tag_key": {"@@assign": "b"}}}}`))
+	f.Fuzz(func(t *testing.T, parent, child []byte) {
+		p, err1 := ParseJSON(parent)
+		c, err2 := ParseJSON(child)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		for _, typ := range []string{"BACKUP_POLICY", "TAG_POLICY"} {
+			res, err := Effective(typ, []Level{{Target: "r", Policies: []Attached{{Name: "p", Doc: p}}}, {Target: "a", Policies: []Attached{{Name: "c", Doc: c}}}})
+			if err != nil {
+				continue
+			}
+			if strings.Contains(string(res.Policy.Minify()), `"@@`) {
+				t.Fatalf("effective policy keeps an operator: %s", res.Policy.Minify())
+			}
+			_ = CheckEffective(res.Policy)
+		}
+	})
+}
