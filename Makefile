@@ -4,6 +4,8 @@
 #                an emulated AWS organization (no AWS account needed)
 #   make test    formatting, vet, lint, every test and the AWS toolchain checks
 #                of the templates (what CI runs)
+#   make policy-check  every account's effective backup policy (org.yaml)
+#                against the controls of cfn/audit-framework.yaml
 #   make build   Lambda binaries (linux/arm64, static) under bin/lambda/
 #   make bench   benchmarks against the emulator
 #   make fuzz    run each fuzz target for FUZZTIME
@@ -23,13 +25,26 @@ FUNCTIONS     := backup-org-policy-manager tag-reapplier
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
+.PHONY: test policy-check unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
 
 # The Python tools install (network and disk, mostly) while the Go tests use
 # the CPUs; --output-sync keeps each target's output together.
 test: fmt-check vet lint lint-workflows
 	$(MAKE) --no-print-directory -j2 --output-sync=target unit tools
-	$(MAKE) --no-print-directory check-templates
+	$(MAKE) --no-print-directory check-templates policy-check
+
+# The deployment's effective backup policies (org.yaml, the policies of
+# cfn/org-policies.yaml) against the controls of cfn/audit-framework.yaml.
+# The values are those the templates read from SSM and StackSet parameters
+# at deploy time; set POLICY_CHECK_PARAMS to your organization's.
+POLICY_CHECK_PARAMS ?= \
+  --parameter TargetOuIds=ou-a1b2-prod0001 --parameter TargetRegions=us-east-1,eu-west-1 \
+  --parameter CentralVaultArn=arn:aws:backup:us-west-2:999999999999:backup-vault:central-backup-vault \
+  --parameter OrganizationId=o-a1b2c3d4e5 --parameter CrossRegionList=us-west-2 \
+  --parameter CrossAccountList=999999999999
+
+policy-check:
+	$(GO) run ./cmd/backup-policy check --org org.yaml --framework cfn/audit-framework.yaml $(POLICY_CHECK_PARAMS)
 
 # The end-to-end tests build the function binaries with the local flags; the
 # local build first fills the build cache, so those builds only link.

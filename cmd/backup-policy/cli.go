@@ -27,8 +27,8 @@ type command struct {
 var commands = []command{
 	{"validate", "FILE...", "check policy files and the policies of CloudFormation templates", runValidate},
 	{"render", "FILE [--resource LOGICAL_ID]", "print a policy as the policy manager sends it to Organizations", runRender},
-	// effective and check come with pkg/backuppolicy's Effective and
-	// pkg/orgfile (issue 11, items 2 and 5).
+	{"effective", "NODE... | --org ORG.yaml --account ID", "print the effective policy of an account from the policies attached above it", runEffective},
+	{"check", "--org ORG.yaml --framework FILE", "check every account's effective backup policy against Backup Audit Manager controls", runCheck},
 }
 
 // cli carries the output streams and whether stdout takes colour.
@@ -134,28 +134,25 @@ A list value (targets, Regions) is comma-separated. ServiceToken is not
 needed: the document does not depend on it.
 `
 
-func newFlagSet(c *cli, usage, example string, withTemplates bool) (*flag.FlagSet, *common) {
+func newFlagSet(c *cli, usage, example string) (*flag.FlagSet, *common) {
 	name, _, _ := strings.Cut(usage, " ")
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	o := &common{params: pairs{}, content: pairs{}}
-	if withTemplates {
-		fs.Var(o.params, "parameter", "template parameter or deploy-time `KEY=VALUE` (repeatable; see below)")
-		fs.Var(o.content, "content-file", "local copy of an S3 PolicyContent: `s3://BUCKET/KEY=PATH` (repeatable)")
-		fs.StringVar(&o.region, "region", policysource.DefaultRegion, "AWS::Region of the deployment")
-		fs.StringVar(&o.account, "account", policysource.DefaultAccount, "AWS::AccountId of the deployment")
-		fs.StringVar(&o.partition, "partition", policysource.DefaultPartition, "AWS::Partition of the deployment")
-		fs.StringVar(&o.stack, "stack-name", policysource.DefaultStackName, "AWS::StackName of the deployment")
-	}
+	// Every command reads templates, so every command takes their flags.
+	fs.Var(o.params, "parameter", "template parameter or deploy-time `KEY=VALUE` (repeatable; see below)")
+	fs.Var(o.content, "content-file", "local copy of an S3 PolicyContent: `s3://BUCKET/KEY=PATH` (repeatable)")
+	fs.StringVar(&o.region, "region", policysource.DefaultRegion, "AWS::Region of the deployment")
+	fs.StringVar(&o.account, "account", policysource.DefaultAccount, "AWS::AccountId of the deployment")
+	fs.StringVar(&o.partition, "partition", policysource.DefaultPartition, "AWS::Partition of the deployment")
+	fs.StringVar(&o.stack, "stack-name", policysource.DefaultStackName, "AWS::StackName of the deployment")
 	fs.StringVar(&o.format, "format", "text", "output: text (for people) or json (for machines)")
 	fs.BoolVar(&o.strict, "strict", false, "exit 1 on warnings too")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: backup-policy %s\n\n%s\n\nFlags:\n", usage, strings.TrimSpace(example))
 		fs.PrintDefaults()
-		if withTemplates {
-			fmt.Fprint(w, templateFlagsHelp)
-		}
+		fmt.Fprint(w, templateFlagsHelp)
 		fmt.Fprint(w, exitHelp)
 	}
 	return fs, o

@@ -20,7 +20,7 @@ Example:
     --parameter OrganizationId=o-a1b2c3d4e5 --indent`
 
 func runRender(c *cli, args []string) int {
-	fs, o := newFlagSet(c, "render [flags] FILE", renderExample, true)
+	fs, o := newFlagSet(c, "render [flags] FILE", renderExample)
 	resource := fs.String("resource", "", "logical ID of the policy resource in a template")
 	indent := fs.Bool("indent", false, "indent the document for reading (what is sent is minified)")
 	files, ok, code := parse(fs, args)

@@ -21,7 +21,7 @@ Example:
     --parameter OrganizationId=o-a1b2c3d4e5`
 
 func runValidate(c *cli, args []string) int {
-	fs, o := newFlagSet(c, "validate [flags] FILE...", validateExample+"\n"+jsonSchemaHelp, true)
+	fs, o := newFlagSet(c, "validate [flags] FILE...", validateExample+"\n"+jsonSchemaHelp)
 	files, ok, code := parse(fs, args)
 	if !ok {
 		return code
