@@ -29,7 +29,7 @@
 //	schedule-expression        error     cron( 6 fields ) with ranges, exactly one ? in dom/dow     API ScheduleExpression; EventBridge cron reference
 //	schedule-timezone          error     schedule_expression_timezone not in org policies           research notes §1.2 (not on ORG)
 //	start-window               error     start_backup_window_minutes integer 60..52,560,000         API StartWindowMinutes
-//	completion-window          error     integer ≤ 52,560,000 and ≥ start window + 60               see note
+//	completion-window          error     integer ≤ 52,560,000 (warning: < start window + 60)         see note
 //	cold-storage-retention     error     delete_after_days ≥ move_to_cold_storage_after_days + 90   ORG lifecycle
 //	continuous-backup          error     continuous: delete_after_days ≤ 35, no cold storage        ORG enable_continuous_backup
 //	air-gapped-vault-arn       error     backup-vault ARN with $region and $account                 ORG target_logically_air_gapped_backup_vault_arn
@@ -49,6 +49,7 @@
 //	quota-recovery-point-tags  error     at most 10 recovery point tags per rule                    BAK
 //	size                       error     minified document at most 10,000 characters                Organizations quotas
 //
-// Note on completion-window: the start+60 margin is this package's rule; no
-// AWS page stating it was found, so it is stricter than a documented limit.
+// Note on completion-window: a completion window under start window + 60
+// minutes is a warning, not an error: no AWS page says it is refused, and the
+// policy manager must not refuse what AWS accepts.
 package backuppolicy

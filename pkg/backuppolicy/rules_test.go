@@ -100,7 +100,7 @@ func TestRules(t *testing.T) {
 		{"completion-window", inRule(`"start_backup_window_minutes":{"@@assign":"60"},"complete_backup_window_minutes":{"@@assign":"120"}`), nil},
 		{"completion-window alone", inRule(`"complete_backup_window_minutes":{"@@assign":"30"}`), nil},
 		{"completion-window too close to start", inRule(`"start_backup_window_minutes":{"@@assign":"60"},"complete_backup_window_minutes":{"@@assign":` + "\n" + `"119"}`),
-			[]found{{"completion-window", E, rulePath + ".complete_backup_window_minutes", 2, 1}}},
+			[]found{{"completion-window", W, rulePath + ".complete_backup_window_minutes", 2, 1}}},
 		{"completion-window not a number", inRule(`"complete_backup_window_minutes":{"@@assign":` + "\n" + `"two hours"}`),
 			[]found{{"completion-window", E, rulePath + ".complete_backup_window_minutes", 2, 1}}},
 

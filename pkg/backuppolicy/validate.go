@@ -530,12 +530,15 @@ func (v *validator) rule(r *Node, path string) {
 	// errors" (AWS Backup API Reference, BackupRuleInput.StartWindowMinutes).
 	start, hasStart := v.number("start-window", r, "start_backup_window_minutes", path, 60, maxWindowMinutes)
 	done, hasDone := v.number("completion-window", r, "complete_backup_window_minutes", path, 1, maxWindowMinutes)
-	// AWS Backup's console and API refuse a completion window that does not
-	// leave an hour after the start window closes; no published sentence
-	// was found, so this requires start + 60 (see doc.go).
+	// The completion window counts from the scheduled time and "does not
+	// add additional time for StartWindowMinutes" (AWS Backup API
+	// Reference, StartBackupJob CompleteWindowMinutes), so one that ends
+	// within an hour of the start window leaves a late-starting job almost
+	// no time. No AWS page says such a rule is refused, so this warns: the
+	// policy manager must not refuse what AWS accepts.
 	if hasStart && hasDone && done < start+60 {
 		val := assigned(r, "complete_backup_window_minutes")
-		v.add("completion-window", join(path, "complete_backup_window_minutes"), val.Pos, "complete_backup_window_minutes (%d) must be at least 60 more than start_backup_window_minutes (%d)", done, start)
+		v.warn("completion-window", join(path, "complete_backup_window_minutes"), val.Pos, "complete_backup_window_minutes (%d) must be at least 60 more than start_backup_window_minutes (%d)", done, start)
 	}
 	v.lifecycle(r.Get("lifecycle"), join(path, "lifecycle"))
 	if on, ok := boolean(assigned(r, "enable_continuous_backup")); ok && on {
