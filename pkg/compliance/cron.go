@@ -118,9 +118,6 @@ func ParseSchedule(expr string) (*Schedule, error) {
 	return sch, nil
 }
 
-// String returns the expression as written.
-func (s *Schedule) String() string { return s.expr }
-
 // parseSet parses a list field into a bit set.
 func parseSet(field string, lo, hi int, names []string) (uint64, error) {
 	vals, err := parseItems(field, lo, hi, names)
