@@ -73,7 +73,7 @@ func (t *Template) WildcardResources() []WildcardResource {
 	if t.root == nil {
 		return nil
 	}
-	resources := mappingValue(t.root, "Resources")
+	resources := MappingValue(t.root, "Resources")
 	if resources == nil {
 		return nil
 	}
@@ -81,16 +81,16 @@ func (t *Template) WildcardResources() []WildcardResource {
 	for i := 0; i+1 < len(resources.Content); i += 2 {
 		id, body := resources.Content[i].Value, resources.Content[i+1]
 		typ := ""
-		if n := mappingValue(body, "Type"); n != nil {
+		if n := MappingValue(body, "Type"); n != nil {
 			typ = n.Value
 		}
 		walkStatements(body, func(st *yaml.Node) {
-			res := mappingValue(st, "Resource")
+			res := MappingValue(st, "Resource")
 			if res == nil || !isOrLists(res, "*") {
 				return
 			}
 			w := WildcardResource{Resource: id, Type: typ, Line: st.Line}
-			if sid := mappingValue(st, "Sid"); sid != nil {
+			if sid := MappingValue(st, "Sid"); sid != nil {
 				w.Sid = sid.Value
 			}
 			w.Comments = comments(st)
@@ -102,7 +102,7 @@ func (t *Template) WildcardResources() []WildcardResource {
 
 // walkStatements calls f for each mapping under n that has an Effect key.
 func walkStatements(n *yaml.Node, f func(*yaml.Node)) {
-	if n.Kind == yaml.MappingNode && mappingValue(n, "Effect") != nil {
+	if n.Kind == yaml.MappingNode && MappingValue(n, "Effect") != nil {
 		f(n)
 		return
 	}
@@ -111,7 +111,8 @@ func walkStatements(n *yaml.Node, f func(*yaml.Node)) {
 	}
 }
 
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
+// MappingValue returns the value of key in a YAML mapping, or nil.
+func MappingValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}

@@ -45,6 +45,18 @@ func decoded(t testing.TB, n *Node) any {
 	return v
 }
 
+// checkIgnored compares the ignored operators, as "path operator".
+func checkIgnored(t *testing.T, res EffectiveResult, want []string) {
+	t.Helper()
+	var got []string
+	for _, ig := range res.Ignored {
+		got = append(got, ig.Path+" "+ig.Operator)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ignored operators (-want +got):\n%s", diff)
+	}
+}
+
 // TestEffectiveUserGuideExamples reproduces the tag policy inheritance
 // examples of the Organizations User Guide ("Policy inheritance
 // examples"); testdata/effective/SOURCES.md says where each comes from and
@@ -76,13 +88,7 @@ func TestEffectiveUserGuideExamples(t *testing.T) {
 			if diff := cmp.Diff(want, decoded(t, res.Policy)); diff != "" {
 				t.Errorf("effective policy (-want +got):\n%s", diff)
 			}
-			var ignored []string
-			for _, ig := range res.Ignored {
-				ignored = append(ignored, ig.Path+" "+ig.Operator)
-			}
-			if diff := cmp.Diff(tt.wantIgnored, ignored); diff != "" {
-				t.Errorf("ignored operators (-want +got):\n%s", diff)
-			}
+			checkIgnored(t, res, tt.wantIgnored)
 		})
 	}
 }
@@ -168,13 +174,7 @@ func TestEffectiveBackup(t *testing.T) {
 			if diff := cmp.Diff(decoded(t, want), decoded(t, res.Policy)); diff != "" {
 				t.Errorf("effective policy (-want +got):\n%s", diff)
 			}
-			var ignored []string
-			for _, ig := range res.Ignored {
-				ignored = append(ignored, ig.Path+" "+ig.Operator)
-			}
-			if diff := cmp.Diff(tt.wantIgnored, ignored); diff != "" {
-				t.Errorf("ignored (-want +got):\n%s", diff)
-			}
+			checkIgnored(t, res, tt.wantIgnored)
 		})
 	}
 }

@@ -133,9 +133,9 @@ func ReadFramework(path string, params map[string]string) ([]Control, error) {
 	doc := root.Content[0]
 	var controls []Control
 	switch {
-	case mappingValue(doc, "Resources") != nil:
+	case cfntemplate.MappingValue(doc, "Resources") != nil:
 		controls, err = readTemplate(path, data, doc, params)
-	case mappingValue(doc, "controls") != nil:
+	case cfntemplate.MappingValue(doc, "controls") != nil:
 		controls, err = readControlsFile(path, doc)
 	default:
 		err = fmt.Errorf("%s: want a top-level controls list, or a CloudFormation template with Resources", path)
@@ -149,18 +149,6 @@ func ReadFramework(path string, params map[string]string) ([]Control, error) {
 		}
 	}
 	return controls, nil
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 func readTemplate(path string, data []byte, doc *yaml.Node, params map[string]string) ([]Control, error) {
@@ -183,7 +171,7 @@ func readTemplate(path string, data []byte, doc *yaml.Node, params map[string]st
 			continue
 		}
 		found = true
-		resNode := mappingValue(mappingValue(doc, "Resources"), r.LogicalID)
+		resNode := cfntemplate.MappingValue(cfntemplate.MappingValue(doc, "Resources"), r.LogicalID)
 		where := func(n *yaml.Node) string {
 			if n == nil {
 				n = resNode
@@ -199,7 +187,7 @@ func readTemplate(path string, data []byte, doc *yaml.Node, params map[string]st
 				continue
 			}
 		}
-		listNode := mappingValue(mappingValue(resNode, "Properties"), "FrameworkControls")
+		listNode := cfntemplate.MappingValue(cfntemplate.MappingValue(resNode, "Properties"), "FrameworkControls")
 		raw, ok := r.Properties["FrameworkControls"].([]any)
 		if !ok {
 			// A whole list from one function: evaluate it at once.
@@ -360,7 +348,7 @@ func readControlsFile(path string, doc *yaml.Node) ([]Control, error) {
 	if err := knownKeys(doc, "controls"); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	list := mappingValue(doc, "controls")
+	list := cfntemplate.MappingValue(doc, "controls")
 	if list.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s: controls: want a list", at(list))
 	}
@@ -376,17 +364,17 @@ func readControlsFile(path string, doc *yaml.Node) ([]Control, error) {
 			return nil, fail(item, "%v", err)
 		}
 		c := Control{Source: at(item)}
-		name := mappingValue(item, "name")
+		name := cfntemplate.MappingValue(item, "name")
 		if name == nil || name.Kind != yaml.ScalarNode || name.Value == "" {
 			return nil, fail(item, "name: want a control name")
 		}
 		c.Name = name.Value
-		if p := mappingValue(item, "parameters"); p != nil {
+		if p := cfntemplate.MappingValue(item, "parameters"); p != nil {
 			if err := p.Decode(&c.Parameters); err != nil || p.Kind != yaml.MappingNode {
 				return nil, fail(p, "parameters: want a mapping of parameter names to values")
 			}
 		}
-		if s := mappingValue(item, "scope"); s != nil {
+		if s := cfntemplate.MappingValue(item, "scope"); s != nil {
 			if s.Kind != yaml.MappingNode {
 				return nil, fail(s, "scope: want a mapping with resourceTypes, resourceIds, tags")
 			}
@@ -394,13 +382,13 @@ func readControlsFile(path string, doc *yaml.Node) ([]Control, error) {
 				return nil, fail(s, "scope: %v", err)
 			}
 			for key, dst := range map[string]*[]string{"resourceTypes": &c.Scope.ResourceTypes, "resourceIds": &c.Scope.ResourceIDs} {
-				if n := mappingValue(s, key); n != nil {
+				if n := cfntemplate.MappingValue(s, key); n != nil {
 					if err := n.Decode(dst); err != nil || n.Kind != yaml.SequenceNode {
 						return nil, fail(n, "scope.%s: want a list of strings", key)
 					}
 				}
 			}
-			if n := mappingValue(s, "tags"); n != nil {
+			if n := cfntemplate.MappingValue(s, "tags"); n != nil {
 				if err := n.Decode(&c.Scope.Tags); err != nil || n.Kind != yaml.MappingNode {
 					return nil, fail(n, "scope.tags: want a mapping of tag key to value")
 				}

@@ -83,27 +83,20 @@ func arnParts(p string) []string {
 // arnOverlap reports whether some ARN matches both patterns. A * stays
 // within the ARN part it is written in, so arn:aws:ec2:*:*:instance/*
 // does not reach volumes through the Region's *.
-func arnOverlap(p, q string) bool {
-	pp, qp := arnParts(p), arnParts(q)
-	if pp == nil || qp == nil {
-		return overlap(p, q)
-	}
-	for i := range pp {
-		if !overlap(pp[i], qp[i]) {
-			return false
-		}
-	}
-	return true
-}
+func arnOverlap(p, q string) bool { return byARNPart(p, q, overlap) }
 
 // arnCovers reports whether every ARN q matches also matches p.
-func arnCovers(p, q string) bool {
+func arnCovers(p, q string) bool { return byARNPart(p, q, covers) }
+
+// byARNPart applies match to each part of two ARN patterns, or to the
+// whole patterns when either is not an ARN.
+func byARNPart(p, q string, match func(p, q string) bool) bool {
 	pp, qp := arnParts(p), arnParts(q)
 	if pp == nil || qp == nil {
-		return covers(p, q)
+		return match(p, q)
 	}
 	for i := range pp {
-		if !covers(pp[i], qp[i]) {
+		if !match(pp[i], qp[i]) {
 			return false
 		}
 	}
