@@ -17,21 +17,25 @@
 // booleans may be JSON values or strings ("60", 60, false, "false").
 // Sources: ORG = Organizations User Guide, "Backup policy syntax and
 // examples"; BAK = AWS Backup Developer Guide, "AWS Backup quotas";
-// API = AWS Backup API Reference, BackupRuleInput.
+// API = AWS Backup API Reference, BackupRuleInput. BAK rows are the
+// "Policy quotas" table.
 //
 //	ID                         severity  checks                                                     source
 //	unknown-key                error     keys allowed at each level; top-level "plans"              ORG
 //	operator                   error     values set through @@assign/@@append/@@remove; lists only  ORG; policy operators page
 //	child-control              error     @@operators_allowed_for_child_policies values              policy operators page
-//	copy-action-key            error     copy action key is (equals) its vault ARN                  ORG copy_actions
+//	copy-action-key            error     copy action key is an ARN; equals its vault ARN but case   ORG copy_actions
+//	copy-action-key            warning   an ARN key naming another ARN than target_backup_vault_arn same
+//	archived-key               warning   WindowsVSS (archived spelling of windows_vss)              archived ORG, Example 1
 //	type                       error     JSON types of values; enable_continuous_backup boolean     ORG
-//	empty-leaf                 error     {} without operator sets nothing                           ORG
+//	operator                   warning   several value operators on one key (order undocumented)    policy operators page
+//	empty-leaf                 error     {} without operator sets nothing                           this project
 //	schedule-expression        error     cron( 6 fields ) with ranges, exactly one ? in dom/dow     API ScheduleExpression; EventBridge cron reference
 //	schedule-timezone          error     schedule_expression_timezone not in org policies           research notes §1.2 (not on ORG)
 //	start-window               error     start_backup_window_minutes integer 60..52,560,000         API StartWindowMinutes
 //	completion-window          error     integer ≤ 52,560,000 (warning: < start window + 60)         see note
-//	cold-storage-retention     error     delete_after_days ≥ move_to_cold_storage_after_days + 90   ORG lifecycle
-//	continuous-backup          error     continuous: delete_after_days ≤ 35, no cold storage        ORG enable_continuous_backup
+//	cold-storage-retention     warning   delete_after_days ≥ move_to_cold_storage_after_days + 90   ORG lifecycle (see note)
+//	continuous-backup          warning   continuous: delete_after_days ≤ 35, no cold storage        ORG enable_continuous_backup
 //	air-gapped-vault-arn       error     backup-vault ARN with $region and $account                 ORG target_logically_air_gapped_backup_vault_arn
 //	variable-placement         error     $account only in ARN elements                              ORG ("only in elements that can contain an ARN")
 //	variable-placement         warning   $region outside the air-gapped vault ARN                   ORG (documented only there)
@@ -42,12 +46,22 @@
 //	copy-actions-count         error     at most 5 copy actions per rule                            BAK
 //	enum                       error     windows_vss, backup_acls, backup_object_tags, scan_mode,   ORG
 //	                                     GUARDDUTY and index_actions resource_types
-//	conditions-count           error     at most 30 conditions per selection                        BAK
+//	selection-kind             error     a plan's selections: tags or resources, not both           ORG selections
+//	conditions-count           error     at most 30 conditions per selection                        BAK; ORG
+//	quota-selections           error     at most 100 selections (resource assignments) per plan     BAK
 //	quota-rules                error     at most 10 rules per plan                                  BAK
 //	quota-tag-selections       error     at most 10 tag selections per plan                         BAK
 //	quota-tags-per-selection   error     at most 30 tag values in a tag selection                   BAK
 //	quota-recovery-point-tags  error     at most 10 recovery point tags per rule                    BAK
 //	size                       error     minified document at most 10,000 characters                Organizations quotas
+//
+// CheckEffective checks an effective policy (Effective) and reports as
+// errors what AWS reports per account as an invalid effective policy:
+// missing required elements (effective-incomplete), selection-kind, and
+// cold-storage-retention and continuous-backup, which on a single document
+// are warnings because a child policy may still change the lifecycle (the
+// syntax page's Example 5 parent deletes at 2 days and moves to cold
+// storage at 180; its child fixes both).
 //
 // Note on completion-window: a completion window under start window + 60
 // minutes is a warning, not an error: no AWS page says it is refused, and the

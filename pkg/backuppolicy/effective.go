@@ -118,12 +118,6 @@ func (e *element) add(key string) *element {
 	return c
 }
 
-func (e *element) remove(key string) {
-	lk := strings.ToLower(key)
-	delete(e.children, lk)
-	e.order = slices.DeleteFunc(e.order, func(k string) bool { return k == lk })
-}
-
 // Effective computes the effective policy of the last of levels (the root
 // first, then each OU on the path, then the account) for a management
 // policy type: BACKUP_POLICY, TAG_POLICY or AISERVICES_OPT_OUT_POLICY.
@@ -244,7 +238,7 @@ func (m *merger) section(src *Node, dst *element, path string, allowed opSet) er
 				m.ignore(child, mem.KeyPos, "", "is a section in the parent policies, not a value")
 				continue
 			}
-			if err := m.leaf(mem.Value, c, dst, child, childAllowed); err != nil {
+			if err := m.leaf(mem.Value, c, child, childAllowed); err != nil {
 				return err
 			}
 			continue
@@ -265,7 +259,7 @@ func (m *merger) section(src *Node, dst *element, path string, allowed opSet) er
 }
 
 // leaf applies the value operators of src to the value e.
-func (m *merger) leaf(src *Node, e, parent *element, path string, allowed opSet) error {
+func (m *merger) leaf(src *Node, e *element, path string, allowed opSet) error {
 	for _, mem := range src.Members {
 		op := mem.Key
 		if op == OpChildAllow {
@@ -314,9 +308,9 @@ func (m *merger) leaf(src *Node, e, parent *element, path string, allowed opSet)
 			e.value = cur
 		}
 	}
-	if e.value == nil {
-		parent.remove(e.key)
-	}
+	// An element left without a value stays: it may carry a restriction
+	// for the levels below (a parent that locks a key it does not set).
+	// output drops it.
 	return nil
 }
 
@@ -380,11 +374,16 @@ func (m *merger) output(e *element) *Node {
 // vault; a tags selection an IAM role, tag_key and tag_value; a resources
 // selection an IAM role and resource_types (Organizations User Guide,
 // "Backup policy syntax and examples", the Required column of each
-// element's table).
+// element's table); selections of one kind; and the lifecycle rules
+// (cold-storage-retention, continuous-backup) that Check only warns about
+// on a single document. Every issue is an error.
 func CheckEffective(effective *Node) []Issue {
 	var out []Issue
 	missing := func(path, what string) {
 		out = append(out, Issue{Path: path, Rule: "effective-incomplete", Message: "the effective policy has no " + what + "; AWS reports the plan as invalid in every account that inherits it"})
+	}
+	invalid := func(path, rule, msg string) {
+		out = append(out, Issue{Path: path, Rule: rule, Message: "the effective policy: " + msg})
 	}
 	plans := effective.Get("plans")
 	if plans == nil {
@@ -427,6 +426,40 @@ func CheckEffective(effective *Node) []Issue {
 		}
 		check(tags, "tags", "iam_role_arn", "tag_key", "tag_value")
 		check(res, "resources", "iam_role_arn", "resource_types")
+		if tags != nil && res != nil {
+			invalid(path+".selections", "selection-kind", selectionKindMessage)
+		}
+		if rules != nil {
+			for _, r := range rules.Members {
+				checkEffectiveRule(r.Value, path+".rules."+r.Key, invalid)
+			}
+		}
 	}
 	return out
+}
+
+// checkEffectiveRule reports the lifecycle rules that single documents
+// only warn about, since a child policy may still change them: on the
+// effective policy nothing changes any more.
+func checkEffectiveRule(r *Node, path string, invalid func(path, rule, msg string)) {
+	lifecycle := func(lc *Node, path string) {
+		cold, hasCold := integer(lc.Get("move_to_cold_storage_after_days"))
+		del, hasDel := integer(lc.Get("delete_after_days"))
+		if hasCold && hasDel && del < cold+90 {
+			invalid(path+".delete_after_days", "cold-storage-retention", coldStorageMessage(del, cold))
+		}
+	}
+	lifecycle(r.Get("lifecycle"), path+".lifecycle")
+	for _, c := range entries(r.Get("copy_actions")) {
+		lifecycle(c.Value.Get("lifecycle"), path+".copy_actions."+c.Key+".lifecycle")
+	}
+	if on, ok := boolean(r.Get("enable_continuous_backup")); ok && on {
+		lc := r.Get("lifecycle")
+		if d, ok := integer(lc.Get("delete_after_days")); ok && d > maxContinuousDays {
+			invalid(path+".lifecycle.delete_after_days", "continuous-backup", continuousRetentionMessage(d))
+		}
+		if lc.Get("move_to_cold_storage_after_days") != nil {
+			invalid(path+".lifecycle.move_to_cold_storage_after_days", "continuous-backup", continuousColdMessage)
+		}
+	}
 }

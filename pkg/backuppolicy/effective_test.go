@@ -144,6 +144,15 @@ func TestEffectiveBackup(t *testing.T) {
 		want:        `{"plans": {"p": {"regions": ["us-east-1"]}}}`,
 		wantIgnored: []string{"plans.P.regions @@assign"},
 	}, {
+		name: "a lock without a value binds every level below, not only the next",
+		levels: [][]string{
+			{`{"plans": {"P": {"regions": {"@@operators_allowed_for_child_policies": ["@@none"]}}}}`},
+			{`{"plans": {"P": {"regions": {"@@assign": ["eu-west-1"]}}}}`},
+			{`{"plans": {"P": {"regions": {"@@assign": ["us-west-2"]}}}}`},
+		},
+		want:        `{}`,
+		wantIgnored: []string{"plans.P.regions @@assign", "plans.P.regions @@assign"},
+	}, {
 		name:   "@@remove emptying a list drops it",
 		levels: [][]string{{`{"plans": {"P": {"regions": {"@@assign": ["us-east-1"]}, "rules": {"R": {"target_backup_vault_name": {"@@assign": "v"}}}}}}`}, {`{"plans": {"P": {"regions": {"@@remove": ["us-east-1"]}}}}`}},
 		want:   `{"plans": {"p": {"rules": {"r": {"target_backup_vault_name": "v"}}}}}`,
@@ -203,6 +212,16 @@ func TestCheckEffective(t *testing.T) {
 		{"rule without a vault", strings.Replace(full, `, "target_backup_vault_name": "v"`, "", 1), []string{"plans.p.rules.r target_backup_vault_name"}},
 		{"no selection", strings.Replace(full, `"tags": {"s": {"iam_role_arn": "arn:aws:iam::$account:role/B", "tag_key": "k", "tag_value": ["v"]}}`, "", 1), []string{"plans.p selections (tags or resources)"}},
 		{"selection without a role", strings.Replace(full, `"iam_role_arn": "arn:aws:iam::$account:role/B", `, "", 1), []string{"plans.p.selections.tags.s iam_role_arn"}},
+		{"cold storage kept 90 days", strings.Replace(full, `"target_backup_vault_name": "v"`, `"target_backup_vault_name": "v", "lifecycle": {"move_to_cold_storage_after_days": "30", "delete_after_days": 120}`, 1), nil},
+		{"cold storage kept under 90 days", strings.Replace(full, `"target_backup_vault_name": "v"`, `"target_backup_vault_name": "v", "lifecycle": {"move_to_cold_storage_after_days": "180", "delete_after_days": "2"}`, 1),
+			[]string{"plans.p.rules.r.lifecycle.delete_after_days cold-storage-retention"}},
+		{"copy action cold storage under 90 days", strings.Replace(full, `"target_backup_vault_name": "v"`, `"target_backup_vault_name": "v", "copy_actions": {"arn:aws:backup:us-east-1:$account:backup-vault:c": {"lifecycle": {"move_to_cold_storage_after_days": "28", "delete_after_days": "100"}}}`, 1),
+			[]string{"plans.p.rules.r.copy_actions.arn:aws:backup:us-east-1:$account:backup-vault:c.lifecycle.delete_after_days cold-storage-retention"}},
+		{"continuous within 35 days", strings.Replace(full, `"target_backup_vault_name": "v"`, `"target_backup_vault_name": "v", "enable_continuous_backup": true, "lifecycle": {"delete_after_days": "35"}`, 1), nil},
+		{"continuous over 35 days and cold", strings.Replace(full, `"target_backup_vault_name": "v"`, `"target_backup_vault_name": "v", "enable_continuous_backup": "true", "lifecycle": {"move_to_cold_storage_after_days": "1", "delete_after_days": "365"}`, 1),
+			[]string{"plans.p.rules.r.lifecycle.delete_after_days continuous-backup", "plans.p.rules.r.lifecycle.move_to_cold_storage_after_days continuous-backup"}},
+		{"tags and resources selections", strings.Replace(full, `"selections": {`, `"selections": {"resources": {"all": {"iam_role_arn": "arn:aws:iam::$account:role/B", "resource_types": ["arn:aws:ec2:*:*:volume/*"]}}, `, 1),
+			[]string{"plans.p.selections selection-kind"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,8 +232,12 @@ func TestCheckEffective(t *testing.T) {
 			}
 			var got []string
 			for _, is := range CheckEffective(n) {
-				if is.Rule != "effective-incomplete" || is.Severity != SeverityError {
-					t.Errorf("issue %v: want rule effective-incomplete, an error", is)
+				if is.Severity != SeverityError {
+					t.Errorf("issue %v: want an error", is)
+				}
+				if is.Rule != "effective-incomplete" {
+					got = append(got, is.Path+" "+is.Rule)
+					continue
 				}
 				got = append(got, is.Path+" "+strings.TrimPrefix(strings.SplitN(is.Message, ";", 2)[0], "the effective policy has no "))
 			}

@@ -71,6 +71,14 @@ func TestRules(t *testing.T) {
 		{"copy-action-key valid", inRule(`"copy_actions":{"arn:aws:backup:us-east-1:111111111111:backup-vault:x":{"target_backup_vault_arn":{"@@assign":"arn:aws:backup:us-east-1:111111111111:backup-vault:x"}}}`), nil},
 		{"copy-action-key", inRule(`"copy_actions":{` + "\n" + `"central":{"target_backup_vault_arn":{"@@assign":"arn:aws:backup:us-east-1:111111111111:backup-vault:x"}}}`),
 			[]found{{"copy-action-key", E, rulePath + ".copy_actions.central", 2, 1}}},
+		{"copy-action-key differs in case only", inRule(`"copy_actions":{"arn:aws:backup:us-east-1:111111111111:backup-vault:X":{"target_backup_vault_arn":{"@@assign":"arn:aws:backup:us-east-1:111111111111:backup-vault:x"}}}`), nil},
+		{"copy-action-key another ARN", inRule(`"copy_actions":{` + "\n" + `"arn:aws:backup:us-east-1:$account:backup-vault:x":{"target_backup_vault_arn":{"@@assign":"arn:aws:backup:us-east-1:111111111111:backup-vault:x"}}}`),
+			[]found{{"copy-action-key", W, rulePath + ".copy_actions.arn:aws:backup:us-east-1:$account:backup-vault:x", 2, 1}}},
+		{"operator one per key", inPlan(`"regions":{"@@assign":["us-east-1"]}`), nil},
+		{"operator several on one key", inPlan(`"regions":{"@@assign":["us-east-1"],` + "\n" + `"@@append":["eu-west-1"]}`), []found{{"operator", W, "plans.P.regions", 2, 1}}},
+		{"archived-key", inPlan(`"advanced_backup_settings":{"ec2":{` + "\n" + `"WindowsVSS":{"@@assign":"enabled"}}}`), []found{{"archived-key", W, "plans.P.advanced_backup_settings.ec2", 2, 1}}},
+		{"archived-key value", inPlan(`"advanced_backup_settings":{"ec2":{"WindowsVSS":{"@@assign":` + "\n" + `"yes"}}}`),
+			[]found{{"archived-key", W, "plans.P.advanced_backup_settings.ec2", 1, 51}, {"enum", E, "plans.P.advanced_backup_settings.ec2.WindowsVSS", 2, 1}}},
 		{"type", inPlan(`"regions":{"@@assign":` + "\n" + `"us-east-1"}`), []found{{"type", E, "plans.P.regions.@@assign", 2, 1}}},
 
 		{"schedule daily", sched("cron(0 5 ? * * *)"), nil},
@@ -106,18 +114,22 @@ func TestRules(t *testing.T) {
 
 		{"cold-storage-retention", inRule(`"lifecycle":{"move_to_cold_storage_after_days":{"@@assign":"30"},"delete_after_days":{"@@assign":"120"}}`), nil},
 		{"cold-storage-retention short", inRule(`"lifecycle":{"move_to_cold_storage_after_days":{"@@assign":"30"},"delete_after_days":{"@@assign":` + "\n" + `"119"}}`),
-			[]found{{"cold-storage-retention", E, rulePath + ".lifecycle.delete_after_days", 2, 1}}},
+			[]found{{"cold-storage-retention", W, rulePath + ".lifecycle.delete_after_days", 2, 1}}},
 		{"cold-storage-retention in a copy action", inRule(`"copy_actions":{"arn:aws:backup:us-east-1:111111111111:backup-vault:x":{"lifecycle":{"move_to_cold_storage_after_days":{"@@assign":10},"delete_after_days":{"@@assign":` + "\n" + `20}}}}`),
-			[]found{{"cold-storage-retention", E, rulePath + ".copy_actions.arn:aws:backup:us-east-1:111111111111:backup-vault:x.lifecycle.delete_after_days", 2, 1}}},
+			[]found{{"cold-storage-retention", W, rulePath + ".copy_actions.arn:aws:backup:us-east-1:111111111111:backup-vault:x.lifecycle.delete_after_days", 2, 1}}},
 		{"cold-storage-retention not a number", inRule(`"lifecycle":{"delete_after_days":{"@@assign":` + "\n" + `"forever"}}`),
 			[]found{{"cold-storage-retention", E, rulePath + ".lifecycle.delete_after_days", 2, 1}}},
 
 		{"continuous-backup", inRule(`"enable_continuous_backup":{"@@assign":true},"lifecycle":{"delete_after_days":{"@@assign":"35"}}`), nil},
+		{"continuous-backup True in any case", inRule(`"enable_continuous_backup":{"@@assign":"True"},"lifecycle":{"delete_after_days":{"@@assign":` + "\n" + `"36"}}`),
+			[]found{{"continuous-backup", W, rulePath + ".lifecycle.delete_after_days", 2, 1}}},
+		{"continuous-backup not a boolean", inRule(`"enable_continuous_backup":{"@@assign":` + "\n" + `"yes"}`),
+			[]found{{"type", E, rulePath + ".enable_continuous_backup", 2, 1}}},
 		{"continuous-backup off, long retention", inRule(`"enable_continuous_backup":{"@@assign":"false"},"lifecycle":{"delete_after_days":{"@@assign":"365"}}`), nil},
 		{"continuous-backup over 35 days", inRule(`"enable_continuous_backup":{"@@assign":true},"lifecycle":{"delete_after_days":{"@@assign":` + "\n" + `"36"}}`),
-			[]found{{"continuous-backup", E, rulePath + ".lifecycle.delete_after_days", 2, 1}}},
+			[]found{{"continuous-backup", W, rulePath + ".lifecycle.delete_after_days", 2, 1}}},
 		{"continuous-backup cold storage", inRule(`"enable_continuous_backup":{"@@assign":"true"},"lifecycle":{"move_to_cold_storage_after_days":{"@@assign":` + "\n" + `"1"}}`),
-			[]found{{"continuous-backup", E, rulePath + ".lifecycle.move_to_cold_storage_after_days", 2, 1}}},
+			[]found{{"continuous-backup", W, rulePath + ".lifecycle.move_to_cold_storage_after_days", 2, 1}}},
 
 		{"air-gapped-vault-arn", inRule(`"target_logically_air_gapped_backup_vault_arn":{"@@assign":"arn:aws:backup:$region:$account:backup-vault:AirGappedVault"}`), nil},
 		{"air-gapped-vault-arn literal region", inRule(`"target_logically_air_gapped_backup_vault_arn":{"@@assign":` + "\n" + `"arn:aws:backup:us-east-1:$account:backup-vault:AG"}`),
@@ -165,6 +177,12 @@ func TestRules(t *testing.T) {
 			repeatJoin(11, `"l%d":{"condition_key":{"@@assign":"aws:ResourceTag/k"},"condition_value":{"@@assign":"v*"}}`) + `}}}}}`),
 			[]found{{"conditions-count", E, "plans.P.selections.resources.S.conditions", 2, 1}}},
 
+		{"selection-kind", inPlan(`"selections":{"tags":{"S":{"tag_key":{"@@assign":"backup"}}}}`), nil},
+		{"selection-kind both", inPlan(`"selections":` + "\n" + `{"tags":{"S":{"tag_key":{"@@assign":"backup"}}},"resources":{"R":{"resource_types":{"@@assign":["arn:aws:ec2:*:*:volume/*"]}}}}`),
+			[]found{{"selection-kind", E, "plans.P.selections", 2, 1}}},
+		{"quota-selections", inPlan(`"selections":{"resources":{` + repeatJoin(100, `"s%d":{}`) + `}}`), nil},
+		{"quota-selections over 100", inPlan(`"selections":` + "\n" + `{"resources":{` + repeatJoin(101, `"s%d":{}`) + `}}`),
+			[]found{{"quota-selections", E, "plans.P.selections", 2, 1}}},
 		{"quota-rules", `{"plans":{"P":{"rules":{` + repeatJoin(10, `"r%d":{}`) + `}}}}`, nil},
 		{"quota-rules over 10", `{"plans":{"P":{"rules":` + "\n" + `{` + repeatJoin(11, `"r%d":{}`) + `}}}}`, []found{{"quota-rules", E, "plans.P.rules", 2, 1}}},
 		{"quota-tag-selections", inPlan(`"selections":{"tags":{` + repeatJoin(10, `"s%d":{}`) + `}}`), nil},
@@ -210,7 +228,6 @@ func TestAWSExamples(t *testing.T) {
 		}
 	}
 	invalid := map[string]string{
-		"ex1-archived-parent-windowsvss.json":     "unknown-key",
 		"ex2-archived-parent-to-delete-typo.json": "unknown-key",
 	}
 	files, _ := filepath.Glob("testdata/aws-examples-invalid/*.json")

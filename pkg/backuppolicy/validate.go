@@ -133,7 +133,7 @@ var policySpec = func() *spec {
 			})),
 		}),
 		"advanced_backup_settings": container(map[string]*spec{
-			"ec2": container(map[string]*spec{"windows_vss": single}),
+			"ec2": container(map[string]*spec{"windows_vss": single, "WindowsVSS": single}),
 			"s3":  container(map[string]*spec{"backup_acls": single, "backup_object_tags": single}),
 		}),
 		"backup_plan_tags": named(tagPair),
@@ -149,6 +149,16 @@ var policySpec = func() *spec {
 var notInOrgPolicies = map[string]string{
 	"schedule_expression_timezone": "schedule_expression_timezone is an AWS Backup plan setting that organization backup policies do not support; write the cron expression in UTC",
 	"to_delete_after_days":         "to_delete_after_days is a typo in older AWS examples; the key is delete_after_days",
+}
+
+// archivedKeys are spellings of earlier revisions of the syntax page that
+// published examples still use, with the current key. They are accepted
+// with a warning: policies written from those examples are deployed.
+var archivedKeys = map[string]string{
+	// awsdocs/aws-organizations-docs, orgs_manage_policies_backup_syntax.md
+	// (archived), Example 1: "ec2": {"WindowsVSS": …}; AWS Backup's own
+	// BackupOptions key is WindowsVSS too (API AdvancedBackupSetting).
+	"WindowsVSS": "windows_vss",
 }
 
 // maxIssues bounds the report; past it the user has enough to fix first.
@@ -254,6 +264,9 @@ func (v *validator) walk(n *Node, s *spec, path string) {
 				}
 				continue
 			}
+			if current, ok := archivedKeys[m.Key]; ok {
+				v.warn("archived-key", path, m.KeyPos, "%s is the spelling of an earlier revision of the backup policy syntax; the current key is %s", m.Key, current)
+			}
 			v.walk(m.Value, sub, child)
 		}
 	}
@@ -279,7 +292,9 @@ func (v *validator) leaf(n *Node, s *spec, path string) {
 		case OpAssign, OpAppend, OpRemove:
 			ops++
 			if ops > 1 {
-				v.add("operator", path, m.KeyPos, "use one value operator per key, not several")
+				// No AWS page defines in which order several value
+				// operators of one key apply.
+				v.warn("operator", path, m.KeyPos, "several value operators on one key: AWS does not document the order they apply in; use one")
 			}
 			if !s.multi && m.Key != OpAssign {
 				v.add("operator", path, m.KeyPos, "%s applies only to lists; use %s here", m.Key, OpAssign)
@@ -353,8 +368,19 @@ func (v *validator) copyActionKeys(copies *Node, path string) {
 		if arn == nil || arn.Kind != String {
 			continue
 		}
-		if arn.Text != m.Key {
-			v.add("copy-action-key", join(path, m.Key), m.KeyPos, "the copy action's key must equal its target_backup_vault_arn %q", arn.Text)
+		switch {
+		case strings.EqualFold(arn.Text, m.Key):
+			// AWS compares the lower-cased key with the ARN, so a
+			// difference in case only is the same vault.
+		case strings.HasPrefix(strings.ToLower(m.Key), "arn:"):
+			// An ARN key naming another vault, e.g. the archived
+			// example's "$account" key over a literal account's ARN:
+			// AWS copies to target_backup_vault_arn, so the policy works,
+			// but a child policy changing this copy action must repeat
+			// the same key.
+			v.warn("copy-action-key", join(path, m.Key), m.KeyPos, "the copy action's key should be its target_backup_vault_arn %q: a child policy matches copy actions by key", arn.Text)
+		default:
+			v.add("copy-action-key", join(path, m.Key), m.KeyPos, "the copy action's key must be the ARN of its vault, %q", arn.Text)
 		}
 	}
 }
@@ -421,8 +447,10 @@ func boolean(n *Node) (value, ok bool) {
 		return false, false
 	case n.Kind == Bool:
 		return n.Bool, true
-	case n.Kind == String && (n.Text == "true" || n.Text == "false"):
-		return n.Text == "true", true
+	case n.Kind == String && (strings.EqualFold(n.Text, "true") || strings.EqualFold(n.Text, "false")):
+		// Written "true", "True" or "TRUE" in the wild; AWS reads the
+		// string as a boolean without regard to case.
+		return strings.EqualFold(n.Text, "true"), true
 	}
 	return false, false
 }
@@ -459,9 +487,21 @@ func (v *validator) semantics(root *Node) {
 	}
 }
 
-// Quotas from the AWS Backup Developer Guide, "AWS Backup quotas", policy
-// quotas (not adjustable).
+// selectionKindMessage: "There are two mutually exclusive elements: tags
+// and resources" (Organizations User Guide, "Backup policy syntax and
+// examples", Backup syntax: selections). A child policy cannot delete a
+// section, so a document with both makes every effective plan invalid.
+const selectionKindMessage = "a plan's selections use either tags or resources, not both (they are mutually exclusive); for tag conditions and resource types together, use resources with conditions"
+
+// Quotas from the AWS Backup Developer Guide, "AWS Backup quotas", table
+// "Policy quotas" (none adjustable): resource assignments per backup plan
+// 100; tags in a resource selection 30; resource selections that use tags
+// in a plan 10; backup plan rules in a plan 10; tags added to a recovery
+// point 10; copy actions per backup rule 5; conditions in a resource
+// assignment in a backup plan 30 (also "Limited to 30 conditions for each
+// selection" on the Organizations syntax page).
 const (
+	maxSelections        = 100
 	maxRules             = 10
 	maxTagSelections     = 10
 	maxTagsPerSelection  = 30
@@ -484,6 +524,12 @@ func (v *validator) plan(p *Node, path string) {
 		v.region(e, join(path, "regions"))
 	}
 	sel := p.Get("selections")
+	if sel.Get("tags") != nil && sel.Get("resources") != nil {
+		v.add("selection-kind", join(path, "selections"), sel.Pos, "%s", selectionKindMessage)
+	}
+	if n := len(entries(sel.Get("tags"))) + len(entries(sel.Get("resources"))); n > maxSelections {
+		v.add("quota-selections", join(path, "selections"), sel.Pos, "%d selections; AWS Backup allows at most %d resource assignments per backup plan", n, maxSelections)
+	}
 	if tags := sel.Get("tags"); len(entries(tags)) > maxTagSelections {
 		v.add("quota-tag-selections", join(path, "selections.tags"), tags.Pos, "%d tag selections; AWS Backup allows at most %d selections that use tags in a backup plan", len(entries(tags)), maxTagSelections)
 	}
@@ -507,7 +553,9 @@ func (v *validator) plan(p *Node, path string) {
 		}
 	}
 	adv := p.Get("advanced_backup_settings")
-	v.enum(adv.Get("ec2"), "windows_vss", join(path, "advanced_backup_settings.ec2"), "enabled", "disabled")
+	for _, key := range []string{"windows_vss", "WindowsVSS"} {
+		v.enum(adv.Get("ec2"), key, join(path, "advanced_backup_settings.ec2"), "enabled", "disabled")
+	}
 	v.enum(adv.Get("s3"), "backup_acls", join(path, "advanced_backup_settings.s3"), "enabled", "disabled")
 	v.enum(adv.Get("s3"), "backup_object_tags", join(path, "advanced_backup_settings.s3"), "enabled", "disabled")
 	gd := p.Get("scan_settings").Get("GUARDDUTY")
@@ -542,16 +590,15 @@ func (v *validator) rule(r *Node, path string) {
 	}
 	v.lifecycle(r.Get("lifecycle"), join(path, "lifecycle"))
 	if on, ok := boolean(assigned(r, "enable_continuous_backup")); ok && on {
-		// Continuous backups keep at most 35 days and cannot move to cold
-		// storage (Organizations User Guide, "Backup policy syntax":
-		// enable_continuous_backup).
+		// Like cold-storage-retention, a warning on one document (a child
+		// policy may change the lifecycle) and an error in CheckEffective.
 		lc := r.Get("lifecycle")
-		if d, ok := integer(assigned(lc, "delete_after_days")); ok && d > 35 {
+		if d, ok := integer(assigned(lc, "delete_after_days")); ok && d > maxContinuousDays {
 			val := assigned(lc, "delete_after_days")
-			v.add("continuous-backup", join(path, "lifecycle.delete_after_days"), val.Pos, "continuous backups are kept at most 35 days; delete_after_days is %d", d)
+			v.warn("continuous-backup", join(path, "lifecycle.delete_after_days"), val.Pos, "%s, unless a child policy changes it", continuousRetentionMessage(d))
 		}
 		if val := assigned(lc, "move_to_cold_storage_after_days"); val != nil {
-			v.add("continuous-backup", join(path, "lifecycle.move_to_cold_storage_after_days"), val.Pos, "continuous backups cannot move to cold storage")
+			v.warn("continuous-backup", join(path, "lifecycle.move_to_cold_storage_after_days"), val.Pos, "%s, unless a child policy changes it", continuousColdMessage)
 		}
 	} else if !ok {
 		if val := assigned(r, "enable_continuous_backup"); val != nil {
@@ -581,6 +628,18 @@ func (v *validator) rule(r *Node, path string) {
 	v.enum(r.Get("scan_actions").Get("GUARDDUTY"), "scan_mode", join(path, "scan_actions.GUARDDUTY"), "INCREMENTAL_SCAN", "FULL_SCAN")
 }
 
+// Continuous backups (point-in-time restore) keep at most 35 days and
+// cannot move to cold storage (Organizations User Guide, "Backup policy
+// syntax": enable_continuous_backup; AWS Backup Developer Guide,
+// "Continuous backups and point-in-time recovery (PITR)").
+const maxContinuousDays = 35
+
+const continuousColdMessage = "continuous backups cannot move to cold storage: AWS Backup refuses a continuous rule with move_to_cold_storage_after_days"
+
+func continuousRetentionMessage(days int64) string {
+	return fmt.Sprintf("continuous backups are kept at most %d days; delete_after_days is %d, so AWS Backup refuses the rule", maxContinuousDays, days)
+}
+
 // lifecycle: backups in cold storage stay at least 90 days, so deletion
 // must come 90 days after the move (Organizations User Guide, "Backup
 // policy syntax": lifecycle).
@@ -590,10 +649,18 @@ func (v *validator) lifecycle(lc *Node, path string) {
 	}
 	cold, hasCold := v.number("cold-storage-retention", lc, "move_to_cold_storage_after_days", path, 0, 1<<40)
 	del, hasDel := v.number("cold-storage-retention", lc, "delete_after_days", path, 1, 1<<40)
+	// Organizations accepts such a policy and a child policy may fix it
+	// (the syntax page's Example 5 parent moves at 180 days and deletes at
+	// 2, and its child corrects both), so on one document this warns;
+	// CheckEffective reports it as an error on the effective policy.
 	if hasCold && hasDel && del < cold+90 {
 		val := assigned(lc, "delete_after_days")
-		v.add("cold-storage-retention", join(path, "delete_after_days"), val.Pos, "delete_after_days (%d) must be at least 90 more than move_to_cold_storage_after_days (%d): cold storage keeps backups at least 90 days", del, cold)
+		v.warn("cold-storage-retention", join(path, "delete_after_days"), val.Pos, "%s unless a child policy changes it", coldStorageMessage(del, cold))
 	}
+}
+
+func coldStorageMessage(del, cold int64) string {
+	return fmt.Sprintf("delete_after_days (%d) must be at least 90 more than move_to_cold_storage_after_days (%d): cold storage keeps backups at least 90 days, so AWS Backup refuses the plan", del, cold)
 }
 
 func (v *validator) roleARN(n *Node, key, path string) {

@@ -97,7 +97,7 @@ func TestValidateReportsWhereAndWhat(t *testing.T) {
 			name: "copy action key differs from its vault ARN",
 			doc: `{"plans":{"P":{"rules":{"R":{"copy_actions":{"central":{
 				"target_backup_vault_arn":{"@@assign":"arn:aws:backup:us-east-1:333333333333:backup-vault:central"}}}}}}}}`,
-			want: []string{`plans.P.rules.R.copy_actions.central: the copy action's key must equal its target_backup_vault_arn "arn:aws:backup:us-east-1:333333333333:backup-vault:central"`},
+			want: []string{`plans.P.rules.R.copy_actions.central: the copy action's key must be the ARN of its vault, "arn:aws:backup:us-east-1:333333333333:backup-vault:central"`},
 		},
 		{
 			name: "copy action without a vault ARN needs an ARN as its key",

@@ -59,7 +59,7 @@ func TestInvalidInput(t *testing.T) {
 			name: "copy action key differs from the vault ARN",
 			overrides: map[string]any{"PolicyContent": `{"plans":{"daily":{"rules":{"nightly":{"copy_actions":{"central":{
 				"target_backup_vault_arn":{"@@assign":"arn:aws:backup:$region:333333333333:backup-vault:central"}}}}}}}}`},
-			want: []string{`PolicyContent: plans.daily.rules.nightly.copy_actions.central: the copy action's key must equal its target_backup_vault_arn`},
+			want: []string{`PolicyContent: plans.daily.rules.nightly.copy_actions.central: the copy action's key must be the ARN of its vault`},
 		},
 		{name: "unknown policy key", overrides: map[string]any{"PolicyContent": `{"plans":{"daily":{"rule":{}}}}`}, want: []string{`PolicyContent: plans.daily: unknown key "rule"`}},
 		{name: "unknown property", overrides: map[string]any{"PolicyTarget": "r-a1b2"}, want: []string{"PolicyTarget: unknown property"}},
