@@ -134,7 +134,11 @@ func runEffective(c *cli, args []string) int {
 			path = append(path, n)
 		}
 	}
-	p := &policies{opts: o.options(), files: map[string]*policysource.File{}}
+	// JSON policy files do not name their type: they are of the type
+	// asked for.
+	opts := o.options()
+	opts.JSONPolicyType = *policyType
+	p := &policies{opts: opts, files: map[string]*policysource.File{}}
 	res, err := p.effectiveOf(*policyType, path)
 	if err != nil {
 		return c.inputError(err)

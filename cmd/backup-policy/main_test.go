@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // orgPoliciesParameters are the SSM values cfn/org-policies.yaml reads at
@@ -164,5 +167,32 @@ func TestJSONOutput(t *testing.T) {
 	f := got.Findings[0]
 	if f.File != "testdata/typo.json" || f.Line != 9 || f.Column != 11 || f.Path != "plans.daily.rules.nightly" || f.Severity != "error" || f.Rule == "" || !strings.Contains(f.Message, "lifecyle") {
 		t.Errorf("finding %+v", f)
+	}
+}
+
+// TestEffectiveTagPolicy: JSON files are of the type --type names, so the
+// User Guide's tag policy example A (root) and B (OU) merge to its
+// documented effective policy.
+func TestEffectiveTagPolicy(t *testing.T) {
+	t.Parallel()
+	dir := "../../pkg/backuppolicy/testdata/effective/tag-ex1-assign/"
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"effective", "--type", "TAG_POLICY", "--format", "json", dir + "A.json", dir + "B.json"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var got, want any
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("stdout: %v\n%s", err, stdout.String())
+	}
+	data, err := os.ReadFile(dir + "effective.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("effective tag policy (-want +got):\n%s", diff)
 	}
 }

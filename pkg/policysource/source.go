@@ -37,6 +37,9 @@ type Options struct {
 	// Content maps the S3 location of a PolicyContent
 	// ("s3://bucket/key") to a local file holding that object.
 	Content map[string]string
+	// JSONPolicyType is the policy type of JSON policy files, which do
+	// not say; empty means BACKUP_POLICY.
+	JSONPolicyType string
 }
 
 // Policy is one policy a file defines, rendered as Organizations receives
@@ -203,7 +206,7 @@ func Read(path string, opts Options) (*File, error) {
 	if isTemplate(path, data) {
 		return readTemplate(path, data, opts)
 	}
-	return readJSONPolicy(path, data), nil
+	return readJSONPolicy(path, data, opts.JSONPolicyType), nil
 }
 
 // isTemplate tells a template from a policy document: YAML files are
@@ -222,10 +225,13 @@ func isTemplate(path string, data []byte) bool {
 }
 
 // readJSONPolicy renders a policy document file as the policy manager
-// renders inline content: the type is BACKUP_POLICY, the only one checked
-// in depth.
-func readJSONPolicy(path string, data []byte) *File {
-	props := orgpolicy.Properties{PolicyType: "BACKUP_POLICY"}
+// renders inline content, as policyType (default BACKUP_POLICY, the only
+// type checked in depth).
+func readJSONPolicy(path string, data []byte, policyType string) *File {
+	if policyType == "" {
+		policyType = "BACKUP_POLICY"
+	}
+	props := orgpolicy.Properties{PolicyType: policyType}
 	p := &Policy{File: path, PolicyType: props.PolicyType, Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}
 	render(p, string(data), props, nil)
 	return &File{Path: path, Policies: []*Policy{p}}
