@@ -5,8 +5,11 @@ import "regexp"
 // knownRegions are the Region codes of the aws, aws-cn and aws-us-gov
 // partitions and the AWS European Sovereign Cloud (AWS General Reference,
 // "AWS Regions"; https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html).
-// A well-formed code missing here is only a warning: AWS adds Regions
-// faster than this table is updated.
+// Checked against the Regions of aws-sdk-go-v2 v1.47.7
+// (internal/endpoints/awsrulesfn/partitions.json): the same set but the ISO
+// partitions' (us-iso-east-1…), left out since organizations there are
+// rare, so they warn. A well-formed code missing here is only a warning:
+// AWS adds Regions faster than this table is updated.
 var knownRegions = map[string]bool{
 	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
 	"af-south-1": true, "ap-east-1": true, "ap-east-2": true,
