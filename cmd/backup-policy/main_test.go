@@ -87,6 +87,10 @@ func TestBinary(t *testing.T) {
 		{"usage: bad flag", []string{"validate", "--colour", "x.json"}, 2, nil, []string{"flag provided but not defined: -colour"}},
 		{"usage: bad format", []string{"validate", "--format", "xml", "x.json"}, 2, nil, []string{`--format "xml"`}},
 		{"input: missing file", []string{"validate", "absent.json"}, 2, nil, []string{"absent.json: no such file or directory"}},
+		// Warnings are printed and exit 0, unless --strict.
+		{"validate: warnings", []string{"validate", "cmd/backup-policy/testdata/warnings.json"}, 0,
+			[]string{"warnings.json:11:47  warning   cold-storage-retention", "warnings.json:15:44  warning   archived-key", "0 errors, 2 warnings in 1 file"}, nil},
+		{"validate --strict: warnings fail", []string{"validate", "--strict", "cmd/backup-policy/testdata/warnings.json"}, 1, []string{"0 errors, 2 warnings"}, nil},
 		{"help", []string{"validate", "--help"}, 0, nil, []string{"Example:", "--parameter", "ImportValue:EXPORT=VALUE", "Exit status"}},
 		{"help command", []string{"help"}, 0, []string{"validate", "render", "effective", "check"}, nil},
 		// The seeded violation of examples/org.yaml, and nothing else.
