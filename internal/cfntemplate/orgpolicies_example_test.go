@@ -112,8 +112,16 @@ func TestOrgPoliciesExample(t *testing.T) {
 			}}},
 		}}}
 	}
+	dailyPlan := plan("backup-as-code-daily", "daily", "cron(0 5 ? * * *)", "35", "daily")
+	// The tag the audit framework's frequency control is scoped to.
+	dailyPlan["plans"].(map[string]any)["backup-as-code-daily"].(map[string]any)["backup_plan_tags"] = map[string]any{
+		"backup-as-code-frequency": map[string]any{
+			"tag_key":   map[string]any{"@@assign": "backup-as-code-frequency"},
+			"tag_value": map[string]any{"@@assign": "daily"},
+		},
+	}
 	want := map[string]map[string]any{
-		"DailyBackupPolicy":   plan("backup-as-code-daily", "daily", "cron(0 5 ? * * *)", "35", "daily"),
+		"DailyBackupPolicy":   dailyPlan,
 		"MonthlyBackupPolicy": plan("backup-as-code-monthly", "monthly", "cron(0 5 1 * ? *)", "366", "monthly"),
 	}
 	for id, w := range want {

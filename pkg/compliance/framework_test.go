@@ -15,16 +15,19 @@ const auditFramework = "../../cfn/audit-framework.yaml"
 func TestReadFrameworkAuditTemplate(t *testing.T) {
 	t.Parallel()
 	src := func(line string) string { return auditFramework + ":" + line + " (Framework)" }
+	// The frequency control evaluates the daily plan only (the monthly
+	// plan would fail it), by the tag cfn/org-policies.yaml sets.
+	dailyPlans := Scope{Tags: map[string]string{"backup-as-code-frequency": "daily"}}
 	all := []Control{
-		{Name: ProtectedByBackupPlan, Source: src("131")},
-		{Name: PlanMinFrequencyAndRetention, Source: src("135"), Parameters: map[string]string{
+		{Name: ProtectedByBackupPlan, Source: src("132")},
+		{Name: PlanMinFrequencyAndRetention, Source: src("136"), Parameters: map[string]string{
 			"requiredFrequencyUnit": "days", "requiredFrequencyValue": "1", "requiredRetentionDays": "35",
-		}},
-		{Name: RecoveryPointEncrypted, Source: src("146")},
-		{Name: RecoveryPointDeletionDisabled, Source: src("150")},
-		{Name: RecoveryPointMinimumRetention, Source: src("154"), Parameters: map[string]string{"requiredRetentionDays": "35"}},
-		{Name: ProtectedByCrossRegion, Source: src("161"), Parameters: map[string]string{"crossRegionList": "us-west-2"}},
-		{Name: ProtectedByCrossAccount, Source: src("168"), Parameters: map[string]string{"crossAccountList": "111122223333"}},
+		}, Scope: dailyPlans},
+		{Name: RecoveryPointEncrypted, Source: src("156")},
+		{Name: RecoveryPointDeletionDisabled, Source: src("160")},
+		{Name: RecoveryPointMinimumRetention, Source: src("164"), Parameters: map[string]string{"requiredRetentionDays": "35"}},
+		{Name: ProtectedByCrossRegion, Source: src("171"), Parameters: map[string]string{"crossRegionList": "us-west-2"}},
+		{Name: ProtectedByCrossAccount, Source: src("178"), Parameters: map[string]string{"crossAccountList": "111122223333"}},
 	}
 	base := map[string]string{"CrossRegionList": "us-west-2", "CrossAccountList": "111122223333", "AWS::Region": "us-east-1"}
 	with := func(kv ...string) map[string]string {
@@ -38,11 +41,11 @@ func TestReadFrameworkAuditTemplate(t *testing.T) {
 		return m
 	}
 	hourly := append([]Control(nil), all...)
-	hourly[1] = Control{Name: PlanMinFrequencyAndRetention, Source: src("135"), Parameters: map[string]string{
+	hourly[1] = Control{Name: PlanMinFrequencyAndRetention, Source: src("136"), Parameters: map[string]string{
 		"requiredFrequencyUnit": "hours", "requiredFrequencyValue": "12", "requiredRetentionDays": "90",
-	}}
+	}, Scope: dailyPlans}
 	// RequiredRetentionDays serves both retention controls.
-	hourly[4] = Control{Name: RecoveryPointMinimumRetention, Source: src("154"), Parameters: map[string]string{"requiredRetentionDays": "90"}}
+	hourly[4] = Control{Name: RecoveryPointMinimumRetention, Source: src("164"), Parameters: map[string]string{"requiredRetentionDays": "90"}}
 	tests := []struct {
 		name   string
 		params map[string]string
@@ -79,7 +82,7 @@ func TestReadFrameworkAuditTemplateNeedsValues(t *testing.T) {
 		{"no CrossRegionList", map[string]string{"CrossAccountList": "111122223333", "AWS::Region": "us-east-1"}, "parameter CrossRegionList: the parameter has no default"},
 		{"no Region", map[string]string{"CrossRegionList": "us-west-2", "CrossAccountList": "111122223333"}, "ref to AWS::Region"},
 		{"hours beyond 24", map[string]string{"CrossRegionList": "us-west-2", "CrossAccountList": "111122223333", "AWS::Region": "us-east-1",
-			"RequiredFrequencyUnit": "hours", "RequiredFrequencyValue": "30"}, "audit-framework.yaml:135 (Framework): BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK: parameter requiredFrequencyValue: 30 hours (at most 24)"},
+			"RequiredFrequencyUnit": "hours", "RequiredFrequencyValue": "30"}, "audit-framework.yaml:136 (Framework): BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK: parameter requiredFrequencyValue: 30 hours (at most 24)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
