@@ -448,8 +448,8 @@ func boolean(n *Node) (value, ok bool) {
 	case n.Kind == Bool:
 		return n.Bool, true
 	case n.Kind == String && (strings.EqualFold(n.Text, "true") || strings.EqualFold(n.Text, "false")):
-		// Written "true", "True" or "TRUE" in the wild; AWS reads the
-		// string as a boolean without regard to case.
+		// The syntax page itself writes "True" and "False"
+		// (enable_continuous_backup), its examples "true"/"false".
 		return strings.EqualFold(n.Text, "true"), true
 	}
 	return false, false
@@ -628,10 +628,12 @@ func (v *validator) rule(r *Node, path string) {
 	v.enum(r.Get("scan_actions").Get("GUARDDUTY"), "scan_mode", join(path, "scan_actions.GUARDDUTY"), "INCREMENTAL_SCAN", "FULL_SCAN")
 }
 
-// Continuous backups (point-in-time restore) keep at most 35 days and
-// cannot move to cold storage (Organizations User Guide, "Backup policy
-// syntax": enable_continuous_backup; AWS Backup Developer Guide,
-// "Continuous backups and point-in-time recovery (PITR)").
+// Continuous backups (point-in-time restore) keep at most 35 days
+// (Organizations User Guide, "Backup policy syntax and examples",
+// enable_continuous_backup: "PITR-enabled backups have 35-day maximum
+// retention") and cannot move to cold storage (the archived revision of
+// that page, awsdocs/aws-organizations-docs@8df18e7: continuous backup must
+// be off when delete_after_days is over 35 or a cold storage move is set).
 const maxContinuousDays = 35
 
 const continuousColdMessage = "continuous backups cannot move to cold storage: AWS Backup refuses a continuous rule with move_to_cold_storage_after_days"
