@@ -677,7 +677,9 @@ func (v *validator) roleARN(n *Node, key, path string) {
 
 // enum checks single values; the allowed values are from the
 // Organizations User Guide, "Backup policy syntax" (advanced_backup_settings,
-// scan_actions).
+// scan_actions). The s3 settings are those of the AWS Backup API
+// (AdvancedBackupSetting BackupOptions: BackupACLs and BackupObjectTags,
+// "enabled" or "disabled"), under the policy's snake_case names.
 func (v *validator) enum(n *Node, key, path string, allowed ...string) {
 	val := assigned(n, key)
 	if val == nil {
