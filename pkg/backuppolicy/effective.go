@@ -143,7 +143,10 @@ func (e *element) add(key string) *element {
 //     key "is not case sensitive"); the first spelling is kept, except that
 //     backup plan, rule and selection names are lower-cased, as
 //     describe-effective-policy shows them ("Viewing effective backup
-//     policies").
+//     policies", its CLI sample: pii_backup_plan, hourly, datatype). The
+//     syntax page's hand-written effective policies lower-case rule and
+//     selection names but keep the plans' ("PII_Backup_Plan"); this
+//     follows the real output.
 //   - Lists emptied by @@remove and sections left empty are dropped; the
 //     output has no operators. Values keep the JSON type they were written
 //     with.
