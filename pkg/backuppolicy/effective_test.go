@@ -93,6 +93,88 @@ func TestEffectiveUserGuideExamples(t *testing.T) {
 	}
 }
 
+// TestEffectiveBackupSyntaxExamples reproduces the inheritance examples
+// of the Organizations User Guide page "Backup policy syntax and
+// examples" (2 to 5), with the outputs the documented rules give;
+// testdata/effective/SOURCES.md lists where the printed outputs differ
+// and why.
+func TestEffectiveBackupSyntaxExamples(t *testing.T) {
+	t.Parallel()
+	f := func(c, name string) string { return filepath.Join("testdata", "effective", c, name) }
+	tests := []struct {
+		name        string
+		levels      [][]string
+		wantIgnored []string // Path + " " + Operator
+		// wantInvalid: CheckEffective's issues, as "path rule".
+		wantInvalid []string
+	}{
+		{"backup-ex2-merge", [][]string{{f("backup-ex2-merge", "parent.json")}, {f("backup-ex2-merge", "child.json")}}, nil, nil},
+		// Every change of Example 5's child and the new plan of Example
+		// 2's child are ignored under Example 3's locked parent.
+		{"backup-ex3-locked", [][]string{{f("backup-ex3-locked", "parent.json")}, {f("backup-ex5-override", "child.json"), f("backup-ex2-merge", "child.json")}}, []string{
+			"plans.PII_Backup_Plan.regions @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.target_backup_vault_name @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.move_to_cold_storage_after_days @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.delete_after_days @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.opt_in_to_archive_for_supported_resources @@assign",
+			"plans.Monthly_Backup_Plan ",
+		}, []string{copyColdTooShort}},
+		// Example 4: @@append on plans lets the child add a plan; Example
+		// 5's child still cannot change the parent's plan.
+		{"backup-ex4-append-plans", [][]string{{f("backup-ex4-append-plans", "parent.json")}, {f("backup-ex4-append-plans", "child.json"), f("backup-ex5-override", "child.json")}}, []string{
+			"plans.PII_Backup_Plan.regions @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.target_backup_vault_name @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.move_to_cold_storage_after_days @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.delete_after_days @@assign",
+			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.opt_in_to_archive_for_supported_resources @@assign",
+		}, []string{copyColdTooShort}},
+		{"backup-ex5-override", [][]string{{f("backup-ex5-override", "parent.json")}, {f("backup-ex5-override", "child.json")}}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := Effective("BACKUP_POLICY", parseLevels(t, tt.levels...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := decoded(t, loadPolicy(t, f(tt.name, "effective.json")))
+			if diff := cmp.Diff(want, decoded(t, res.Policy)); diff != "" {
+				t.Errorf("effective policy (-want +got):\n%s", diff)
+			}
+			checkIgnored(t, res, tt.wantIgnored)
+			if diff := cmp.Diff(tt.wantInvalid, invalidIn(res.Policy)); diff != "" {
+				t.Errorf("CheckEffective (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Example 5's parent alone deletes at 2 days what it moves to cold
+	// storage at 180: Check only warns (the child fixes it), but an
+	// account that inherits the parent alone has an invalid plan.
+	res, err := Effective("BACKUP_POLICY", parseLevels(t, []string{f("backup-ex5-override", "parent.json")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"plans.pii_backup_plan.rules.hourly.lifecycle.delete_after_days cold-storage-retention"}, invalidIn(res.Policy)); diff != "" {
+		t.Errorf("Example 5 parent alone, CheckEffective (-want +got):\n%s", diff)
+	}
+}
+
+// copyColdTooShort: Example 3's parent keeps its copies 28 days and moves
+// them to cold storage at 180, as printed.
+const copyColdTooShort = "plans.pii_backup_plan.rules.hourly.copy_actions.arn:aws:backup:us-east-1:$account:backup-vault:secondary_vault.lifecycle.delete_after_days cold-storage-retention"
+
+func invalidIn(effective *Node) []string {
+	var out []string
+	for _, is := range CheckEffective(effective) {
+		out = append(out, is.Path+" "+is.Rule)
+	}
+	return out
+}
+
 func TestEffectiveRefusesValueBesideOperator(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join("testdata", "effective", "tag-ex3-remove-verbatim")
