@@ -31,6 +31,7 @@
 //	operator                   warning   several value operators on one key (order undocumented)    policy operators page
 //	empty-leaf                 error     {} without operator sets nothing                           this project
 //	schedule-expression        error     cron( 6 fields ) with ranges, exactly one ? in dom/dow     API ScheduleExpression; EventBridge cron reference
+//	                                     (ParseSchedule, shared with pkg/compliance)
 //	schedule-timezone          error     schedule_expression_timezone not in org policies           research notes §1.2 (not on ORG)
 //	start-window               error     start_backup_window_minutes integer 60..52,560,000         API StartWindowMinutes
 //	completion-window          error     integer ≤ 52,560,000 (warning: < start window + 60)         see note

@@ -86,6 +86,14 @@ func TestRules(t *testing.T) {
 		{"schedule third Friday, names and ranges", sched("cron(0/30 1-3 ? JAN-MAR 6#3 2026-2030)"), nil},
 		{"schedule nearest weekday, day names", sched("cron(15 23 15W * ? *)"), nil},
 		{"schedule weekdays", sched("cron(0 5 ? * MON-FRI *)"), nil},
+		// Once read differently by the validator and the compliance check;
+		// now one parser (schedule.go).
+		{"schedule wrapping hours", sched("cron(0 22-2 ? * * *)"), nil},
+		{"schedule wrapping weekdays", sched("cron(0 5 ? * FRI-MON *)"), nil},
+		{"schedule L-n", sched("cron(0 5 L-3 * ? *)"), nil},
+		{"schedule L-n beyond 30", sched("cron(0 5 L-31 * ? *)"), schedBad},
+		{"schedule with a leading space", sched(" cron(0 5 ? * * *)"), schedBad},
+		{"schedule several # expressions", sched("cron(0 5 ? * 6#3,2#1 *)"), schedBad},
 		{"schedule rate", sched("rate(1 day)"), schedBad},
 		{"schedule five fields", sched("cron(0 5 * * ?)"), schedBad},
 		{"schedule minute 60", sched("cron(60 5 ? * * *)"), schedBad},

@@ -2,125 +2,457 @@ package backuppolicy
 
 import (
 	"fmt"
-	"regexp"
+	"math"
+	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// cronField describes one field of an AWS cron expression (Amazon
-// EventBridge User Guide, "Cron expressions reference"; AWS Backup
-// BackupRule.ScheduleExpression takes the same six-field form, in UTC).
-type cronField struct {
-	name     string
-	min, max int
-	names    map[string]int
+// The schedule syntax is EventBridge's cron, which AWS Backup rules use
+// (Amazon EventBridge User Guide, "Cron expressions reference"): six
+// fields, minutes hours day-of-month month day-of-week year, in UTC.
+const (
+	minYear = 1970
+	maxYear = 2199
+	// A Gregorian calendar repeats every 400 years, weekdays included
+	// (146,097 days, a whole number of weeks), so the runs of a schedule
+	// whose year field is * repeat with that period.
+	cycleYears = 400
+	cycleDays  = 146097
+	// The first year of the cycle examined; any year would do.
+	cycleStart = 2000
+)
+
+// Schedule is a parsed AWS Backup schedule expression.
+type Schedule struct {
+	expr    string
+	minutes uint64 // bits 0-59
+	hours   uint32 // bits 0-23
+	months  uint16 // bits 1-12
+	years   []bool // index year-minYear; nil for *
+	dom     domField
+	dow     dowField
 }
+
+// domField is the day-of-month field. any is "?".
+type domField struct {
+	any         bool
+	days        uint32 // bits 1-31
+	last        bool   // L
+	lastWeekday bool   // LW
+	lastMinus   []int  // L-n
+	nearWeekday []int  // nW
+}
+
+// dowField is the day-of-week field, 1 = Sunday ... 7 = Saturday. any is "?".
+type dowField struct {
+	any    bool
+	days   uint8 // bits 1-7
+	lastOf []int // nL: the last such weekday of the month
+	nth    []nth // n#k: the k-th such weekday of the month
+}
+
+type nth struct{ weekday, k int }
 
 var (
-	monthNames = map[string]int{"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
-		"JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12}
-	dayNames   = map[string]int{"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-	cronFields = [6]cronField{
-		{name: "minutes", min: 0, max: 59},
-		{name: "hours", min: 0, max: 23},
-		{name: "day-of-month", min: 1, max: 31},
-		{name: "month", min: 1, max: 12, names: monthNames},
-		{name: "day-of-week", min: 1, max: 7, names: dayNames},
-		{name: "year", min: 1970, max: 2199},
-	}
-	cronCall = regexp.MustCompile(`^cron\((.*)\)$`)
-	// dom: L (last day), NW (weekday nearest N), LW; dow: NL (last N-day
-	// of the month), N#k (k-th N-day).
-	domSpecial = regexp.MustCompile(`^(L|LW|([0-9]{1,2})W)$`)
-	dowSpecial = regexp.MustCompile(`^([0-9A-Za-z]{1,3})(L|#([1-5]))$`)
+	monthNames   = []string{"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}
+	weekdayNames = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
 )
 
-// checkSchedule returns why expr is not an AWS Backup cron expression, or "".
-func checkSchedule(expr string) string {
-	if strings.HasPrefix(expr, "rate(") {
-		return "rate() expressions are not accepted; use cron(minutes hours day-of-month month day-of-week year) in UTC"
+// ParseSchedule parses an AWS Backup schedule expression
+// "cron(m h dom mon dow y)", the one parser of both the validator and the
+// compliance check. It accepts the wildcards EventBridge documents for
+// each field (, - * / ? L W #, month and weekday names, in any case) and,
+// as the Quartz syntax EventBridge's follows, "LW", "L-n", "nL" and ranges
+// that wrap around (FRI-MON, 22-2): EventBridge documents them neither as
+// allowed nor as refused, and the policy manager must not refuse what AWS
+// may accept. Nothing around the expression is trimmed: AWS Backup takes
+// the string as written.
+func ParseSchedule(expr string) (*Schedule, error) {
+	s := expr
+	inner, ok := strings.CutPrefix(s, "cron(")
+	if !ok || !strings.HasSuffix(inner, ")") {
+		if strings.HasPrefix(s, "rate(") {
+			// EventBridge takes rate(); AWS Backup rules document only
+			// cron (BackupRuleInput.ScheduleExpression).
+			return nil, fmt.Errorf("schedule %q: rate() expressions are not accepted; use cron(minutes hours day-of-month month day-of-week year) in UTC", expr)
+		}
+		return nil, fmt.Errorf("schedule %q: not cron(minutes hours day-of-month month day-of-week year)", expr)
 	}
-	m := cronCall.FindStringSubmatch(expr)
-	if m == nil {
-		return fmt.Sprintf("%q is not cron(minutes hours day-of-month month day-of-week year)", expr)
-	}
-	fields := strings.Fields(m[1])
+	fields := strings.Fields(strings.TrimSuffix(inner, ")"))
 	if len(fields) != 6 {
-		return fmt.Sprintf("cron needs exactly 6 fields (minutes hours day-of-month month day-of-week year), not %d", len(fields))
+		return nil, fmt.Errorf("schedule %q: %d fields, want 6 (minutes hours day-of-month month day-of-week year)", expr, len(fields))
 	}
-	for i, f := range fields {
-		if msg := checkCronField(cronFields[i], f, i); msg != "" {
-			return "cron " + cronFields[i].name + " field " + strconv.Quote(f) + ": " + msg
+	sch := &Schedule{expr: s}
+	var err error
+	fail := func(name string, err error) (*Schedule, error) {
+		return nil, fmt.Errorf("schedule %q: %s: %w", expr, name, err)
+	}
+	var v uint64
+	if v, err = parseSet(fields[0], 0, 59, nil); err != nil {
+		return fail("minutes", err)
+	}
+	sch.minutes = v
+	if v, err = parseSet(fields[1], 0, 23, nil); err != nil {
+		return fail("hours", err)
+	}
+	sch.hours = uint32(v)
+	if v, err = parseSet(fields[3], 1, 12, monthNames); err != nil {
+		return fail("month", err)
+	}
+	sch.months = uint16(v)
+	if sch.dom, err = parseDOM(fields[2]); err != nil {
+		return fail("day-of-month", err)
+	}
+	if sch.dow, err = parseDOW(fields[4]); err != nil {
+		return fail("day-of-week", err)
+	}
+	// "You can't specify the Day-of-month and Day-of-week fields in the
+	// same cron expression. If you specify a value or a * in one of the
+	// fields, you must use a ? in the other." (EventBridge, "Cron
+	// expressions reference", Limitations)
+	if sch.dom.any == sch.dow.any {
+		return nil, fmt.Errorf("schedule %q: exactly one of day-of-month and day-of-week must be ?", expr)
+	}
+	if fields[5] != "*" {
+		sch.years = make([]bool, maxYear-minYear+1)
+		set, err := parseItems(fields[5], minYear, maxYear, nil)
+		if err != nil {
+			return fail("year", err)
+		}
+		for _, y := range set {
+			sch.years[y-minYear] = true
 		}
 	}
-	if (fields[2] == "?") == (fields[4] == "?") {
-		return "exactly one of day-of-month and day-of-week must be ?"
-	}
-	return ""
+	return sch, nil
 }
 
-func checkCronField(f cronField, s string, idx int) string {
-	if s == "?" {
-		if idx == 2 || idx == 4 {
-			return ""
-		}
-		return "? is allowed only in day-of-month or day-of-week"
-	}
-	for item := range strings.SplitSeq(s, ",") {
-		if idx == 2 && domSpecial.MatchString(item) {
-			if sm := domSpecial.FindStringSubmatch(item); sm[2] != "" {
-				if n, _ := strconv.Atoi(sm[2]); n < 1 || n > 31 {
-					return fmt.Sprintf("%s is out of range 1-31", sm[2])
-				}
-			}
-			continue
-		}
-		if idx == 4 && (item == "L" || dowSpecial.MatchString(item)) {
-			if sm := dowSpecial.FindStringSubmatch(item); sm != nil {
-				if _, msg := cronValue(f, sm[1]); msg != "" {
-					return msg
-				}
-			}
-			continue
-		}
-		base, step, hasStep := strings.Cut(item, "/")
-		if hasStep {
-			n, err := strconv.Atoi(step)
-			if err != nil || n < 1 {
-				return fmt.Sprintf("step %q must be a positive integer", step)
-			}
-		}
-		if base == "*" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(base, "-")
-		a, msg := cronValue(f, lo)
-		if msg != "" {
-			return msg
-		}
-		if isRange {
-			b, msg := cronValue(f, hi)
-			if msg != "" {
-				return msg
-			}
-			if b < a && idx != 4 {
-				return fmt.Sprintf("range %s runs backwards", base)
-			}
-		}
-	}
-	return ""
-}
-
-func cronValue(f cronField, s string) (int, string) {
-	if n, ok := f.names[strings.ToUpper(s)]; ok {
-		return n, ""
-	}
-	n, err := strconv.Atoi(s)
+// parseSet parses a list field into a bit set.
+func parseSet(field string, lo, hi int, names []string) (uint64, error) {
+	vals, err := parseItems(field, lo, hi, names)
 	if err != nil {
-		return 0, fmt.Sprintf("%q is not a number", s)
+		return 0, err
 	}
-	if n < f.min || n > f.max {
-		return 0, fmt.Sprintf("%d is out of range %d-%d", n, f.min, f.max)
+	var set uint64
+	for _, v := range vals {
+		set |= 1 << v
 	}
-	return n, ""
+	return set, nil
+}
+
+// parseItems parses "a,b-c,*/n,a/n,b-c/n" into the values it includes.
+func parseItems(field string, lo, hi int, names []string) ([]int, error) {
+	if field == "" {
+		return nil, fmt.Errorf("empty")
+	}
+	var out []int
+	for item := range strings.SplitSeq(field, ",") {
+		vals, err := parseItem(item, lo, hi, names)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vals...)
+	}
+	return out, nil
+}
+
+func parseItem(item string, lo, hi int, names []string) ([]int, error) {
+	rng, stepText, hasStep := strings.Cut(item, "/")
+	step := 1
+	if hasStep {
+		n, err := strconv.Atoi(stepText)
+		if err != nil || n < 1 || n > hi-lo+1 {
+			return nil, fmt.Errorf("%q: the increment must be a number from 1 to %d", item, hi-lo+1)
+		}
+		step = n
+	}
+	var from, to int
+	switch {
+	case rng == "*":
+		from, to = lo, hi
+	case strings.Contains(rng, "-"):
+		a, b, _ := strings.Cut(rng, "-")
+		var err error
+		if from, err = value(a, lo, hi, names); err != nil {
+			return nil, err
+		}
+		if to, err = value(b, lo, hi, names); err != nil {
+			return nil, err
+		}
+	default:
+		v, err := value(rng, lo, hi, names)
+		if err != nil {
+			return nil, err
+		}
+		from, to = v, v
+		if hasStep {
+			// "a/n" starts at a and runs to the end of the range.
+			to = hi
+		}
+	}
+	// A range whose end is before its start wraps around (FRI-MON,
+	// 22-2), as in the Quartz syntax.
+	span := to - from
+	if span < 0 {
+		span += hi - lo + 1
+	}
+	var out []int
+	for i := 0; i <= span; i += step {
+		v := from + i
+		if v > hi {
+			v -= hi - lo + 1
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func value(text string, lo, hi int, names []string) (int, error) {
+	for i, n := range names {
+		if strings.EqualFold(text, n) {
+			return lo + i, nil
+		}
+	}
+	v, err := strconv.Atoi(text)
+	if err != nil || v < lo || v > hi {
+		if names != nil {
+			return 0, fmt.Errorf("%q: want %d-%d or %s-%s", text, lo, hi, names[0], names[len(names)-1])
+		}
+		return 0, fmt.Errorf("%q: want %d-%d", text, lo, hi)
+	}
+	return v, nil
+}
+
+func parseDOM(field string) (domField, error) {
+	var f domField
+	if field == "?" {
+		f.any = true
+		return f, nil
+	}
+	for item := range strings.SplitSeq(field, ",") {
+		switch {
+		case item == "L":
+			f.last = true
+		case item == "LW":
+			f.lastWeekday = true
+		case strings.HasPrefix(item, "L-"):
+			n, err := strconv.Atoi(item[2:])
+			if err != nil || n < 1 || n > 30 {
+				return f, fmt.Errorf("%q: L-n needs n from 1 to 30", item)
+			}
+			f.lastMinus = append(f.lastMinus, n)
+		case strings.HasSuffix(item, "W"):
+			n, err := value(strings.TrimSuffix(item, "W"), 1, 31, nil)
+			if err != nil {
+				return f, fmt.Errorf("%q: nW needs a day from 1 to 31", item)
+			}
+			f.nearWeekday = append(f.nearWeekday, n)
+		default:
+			vals, err := parseItem(item, 1, 31, nil)
+			if err != nil {
+				return f, err
+			}
+			for _, v := range vals {
+				f.days |= 1 << v
+			}
+		}
+	}
+	return f, nil
+}
+
+func parseDOW(field string) (dowField, error) {
+	var f dowField
+	if field == "?" {
+		f.any = true
+		return f, nil
+	}
+	items := strings.Split(field, ",")
+	for _, item := range items {
+		switch {
+		case item == "L":
+			// L alone is the last day of the week, Saturday.
+			f.days |= 1 << 7
+		case strings.Contains(item, "#"):
+			// "If you use a '#' character, you can define only one
+			// expression in the day-of-week field." (EventBridge, "Cron
+			// expressions reference")
+			if len(items) > 1 {
+				return f, fmt.Errorf("%q: with # the field takes one expression only", field)
+			}
+			d, k, _ := strings.Cut(item, "#")
+			wd, err := value(d, 1, 7, weekdayNames)
+			if err != nil {
+				return f, err
+			}
+			n, err := strconv.Atoi(k)
+			if err != nil || n < 1 || n > 5 {
+				return f, fmt.Errorf("%q: the instance after # must be 1-5", item)
+			}
+			f.nth = append(f.nth, nth{wd, n})
+		case len(item) > 1 && strings.HasSuffix(item, "L"):
+			wd, err := value(strings.TrimSuffix(item, "L"), 1, 7, weekdayNames)
+			if err != nil {
+				return f, err
+			}
+			f.lastOf = append(f.lastOf, wd)
+		default:
+			vals, err := parseItem(item, 1, 7, weekdayNames)
+			if err != nil {
+				return f, err
+			}
+			for _, v := range vals {
+				f.days |= 1 << v
+			}
+		}
+	}
+	return f, nil
+}
+
+// runsOn reports whether the schedule runs on day d (1-based) of a month
+// of dim days whose first day is weekday first (0 = Sunday).
+func (s *Schedule) runsOn(d, dim int, first time.Weekday) bool {
+	wd := (int(first)+d-1)%7 + 1 // 1 = Sunday
+	if s.dom.any {
+		f := s.dow
+		if f.days&(1<<wd) != 0 {
+			return true
+		}
+		for _, w := range f.lastOf {
+			if w == wd && d+7 > dim {
+				return true
+			}
+		}
+		for _, n := range f.nth {
+			if n.weekday == wd && (d-1)/7+1 == n.k {
+				return true
+			}
+		}
+		return false
+	}
+	f := s.dom
+	if f.days&(1<<d) != 0 || (f.last && d == dim) {
+		return true
+	}
+	for _, n := range f.lastMinus {
+		if d == dim-n {
+			return true
+		}
+	}
+	weekday := func(day int) int { return (int(first)+day-1)%7 + 1 }
+	if f.lastWeekday && d == nearestWeekday(dim, dim, weekday) {
+		return true
+	}
+	for _, n := range f.nearWeekday {
+		if n <= dim && d == nearestWeekday(n, dim, weekday) {
+			return true
+		}
+	}
+	return false
+}
+
+// nearestWeekday is the weekday (Monday-Friday) nearest to day n that is
+// in the same month, as the W wildcard means ("3W specifies the weekday
+// closest to the third day of the month").
+func nearestWeekday(n, dim int, weekday func(int) int) int {
+	switch weekday(n) {
+	case 7: // Saturday: the Friday before, or the Monday after on the 1st.
+		if n == 1 {
+			return 3
+		}
+		return n - 1
+	case 1: // Sunday: the Monday after, or the Friday before on the last day.
+		if n == dim {
+			return n - 2
+		}
+		return n + 1
+	}
+	return n
+}
+
+// LongestGap returns the longest time between two consecutive runs. When
+// the schedule never runs, or stops running (its year field ends), there
+// is no bound and bounded is false.
+func (s *Schedule) LongestGap() (gap time.Duration, bounded bool) {
+	times := s.timesOfDay()
+	var longest int // minutes
+	for i := 1; i < len(times); i++ {
+		longest = max(longest, times[i]-times[i-1])
+	}
+	days := s.runDays()
+	if len(days) == 0 || s.years != nil {
+		return 0, false
+	}
+	dayGap := func(a, b int) int { return (b-a)*24*60 + times[0] - times[len(times)-1] }
+	for i := 1; i < len(days); i++ {
+		longest = max(longest, dayGap(days[i-1], days[i]))
+	}
+	// The cycle repeats: the last run is followed by the first one of
+	// the next cycle.
+	longest = max(longest, dayGap(days[len(days)-1], days[0]+cycleDays))
+	if longest > math.MaxInt64/int(time.Minute) {
+		return 0, false // beyond what a Duration holds: no schedule AWS accepts
+	}
+	return time.Duration(longest) * time.Minute, true
+}
+
+// Runs reports whether the schedule runs at all.
+func (s *Schedule) Runs() bool { return len(s.runDays()) > 0 }
+
+// timesOfDay returns the minutes after midnight the schedule runs at on a
+// day it runs, in order.
+func (s *Schedule) timesOfDay() []int {
+	out := make([]int, 0, bits.OnesCount32(s.hours)*bits.OnesCount64(s.minutes))
+	for h := range 24 {
+		if s.hours&(1<<h) == 0 {
+			continue
+		}
+		for m := range 60 {
+			if s.minutes&(1<<m) != 0 {
+				out = append(out, h*60+m)
+			}
+		}
+	}
+	return out
+}
+
+// runDays returns the days the schedule runs, numbered from the first day
+// examined: a 400-year cycle for a year field of *, else the years listed.
+func (s *Schedule) runDays() []int {
+	fromYear, toYear := cycleStart, cycleStart+cycleYears-1
+	if s.years != nil {
+		fromYear, toYear = minYear, maxYear
+	}
+	start := time.Date(fromYear, time.January, 1, 0, 0, 0, 0, time.UTC)
+	var out []int
+	for y := fromYear; y <= toYear; y++ {
+		if s.years != nil && !s.years[y-minYear] {
+			continue
+		}
+		for m := time.January; m <= time.December; m++ {
+			if s.months&(1<<m) == 0 {
+				continue
+			}
+			first := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+			dim := first.AddDate(0, 1, -1).Day()
+			// Unix seconds, not a Duration: 400 years exceed a Duration.
+			offset := int((first.Unix() - start.Unix()) / (24 * 60 * 60))
+			for d := 1; d <= dim; d++ {
+				if s.runsOn(d, dim, first.Weekday()) {
+					out = append(out, offset+d-1)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkSchedule returns why expr is not an AWS Backup cron expression, or
+// "": ParseSchedule's reason without the expression, which the issue's
+// path and position already locate.
+func checkSchedule(expr string) string {
+	if _, err := ParseSchedule(expr); err != nil {
+		return strings.TrimPrefix(err.Error(), fmt.Sprintf("schedule %q: ", expr))
+	}
+	return ""
 }

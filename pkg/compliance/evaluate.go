@@ -155,7 +155,7 @@ func frequencyShortfall(r rule, maxGap time.Duration) (f Finding, ok bool) {
 		f.Actual = fmt.Sprintf("schedule %s is not a string", r.schedule.Minify())
 		return f, false
 	}
-	s, err := ParseSchedule(expr)
+	s, err := backuppolicy.ParseSchedule(expr)
 	if err != nil {
 		f.Actual = fmt.Sprintf("unreadable schedule: %v", err)
 		return f, false

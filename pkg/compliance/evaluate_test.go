@@ -147,7 +147,7 @@ func TestPlanMinFrequencyAndRetention(t *testing.T) {
 			{Plan: "p", Rule: "r", Path: schedulePath, Expected: wantFreq, Actual: "up to 31 days between backups (cron(0 5 L * ? *))"},
 		}},
 		{name: "an unreadable schedule", policy: onePlan(scheduled("r", "rate(1 day)", "35"), tagsDaily), control: c, want: []Finding{
-			{Plan: "p", Rule: "r", Path: schedulePath, Expected: wantFreq, Actual: `unreadable schedule: schedule "rate(1 day)": not a cron(...) expression`},
+			{Plan: "p", Rule: "r", Path: schedulePath, Expected: wantFreq, Actual: `unreadable schedule: schedule "rate(1 day)": rate() expressions are not accepted; use cron(minutes hours day-of-month month day-of-week year) in UTC`},
 		}},
 		{name: "a schedule that never runs", policy: onePlan(scheduled("r", "cron(0 5 30 2 ? *)", "35"), tagsDaily), control: c, want: []Finding{
 			{Plan: "p", Rule: "r", Path: schedulePath, Expected: wantFreq, Actual: "cron(0 5 30 2 ? *) never runs"},

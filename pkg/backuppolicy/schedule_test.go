@@ -1,4 +1,4 @@
-package compliance
+package backuppolicy
 
 import (
 	"strings"
@@ -45,7 +45,7 @@ func TestScheduleLongestGap(t *testing.T) {
 		{"leap day", "cron(0 5 29 2 ? *)", (365*8 + 1) * day},
 		{"every 15 minutes", "cron(0/15 * ? * * *)", 15 * time.Minute},
 		{"working hours", "cron(0 9-17 ? * MON-FRI *)", (2*24 + 16) * time.Hour},
-		{"spaces around", "  cron(0   5 ? * * *)  ", day},
+		{"several spaces between fields", "cron(0   5 ? * * *)", day},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,8 +93,11 @@ func TestScheduleUnbounded(t *testing.T) {
 func TestParseScheduleErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ expr, want string }{
-		{"rate(1 day)", "not a cron(...) expression"},
-		{"0 5 * * ? *", "not a cron(...) expression"},
+		{"rate(1 day)", "rate() expressions are not accepted"},
+		{"0 5 * * ? *", "not cron(minutes hours day-of-month month day-of-week year)"},
+		// AWS Backup takes the string as written.
+		{" cron(0 5 ? * * *)", "not cron("},
+		{"cron(0 5 ? * * *) ", "not cron("},
 		{"cron(0 5 * * ?)", "5 fields, want 6"},
 		{"cron(0 5 * * ? * *)", "7 fields, want 6"},
 		{"cron(60 5 * * ? *)", `minutes: "60": want 0-59`},
@@ -136,6 +139,9 @@ func FuzzParseSchedule(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
 		s, err := ParseSchedule(expr)
+		if (err == nil) != (checkSchedule(expr) == "") {
+			t.Fatalf("ParseSchedule and the validator disagree on %q: %v", expr, err)
+		}
 		if err != nil {
 			return
 		}
