@@ -29,3 +29,8 @@ var knownRegions = map[string]bool{
 // regionCode is the shape of every Region code: area, optional
 // partition qualifier, direction, number (us-gov-west-1, eusc-de-east-1).
 var regionCode = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]{2,4})?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9][0-9]?$`)
+
+// IsRegionCode reports whether s has the shape of a Region code of any
+// partition (us-east-1, us-gov-west-1, eusc-de-east-1), known to the table
+// or not.
+func IsRegionCode(s string) bool { return regionCode.MatchString(s) }

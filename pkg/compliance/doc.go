@@ -30,10 +30,19 @@
 //     action's recovery points are kept at least requiredRetentionDays.
 //   - BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN: some plan has a selection
 //     that can cover the scope's resources.
-//   - BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION and
-//     BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT: some rule of a plan
-//     selecting the scope's resources copies them to a vault in one of
-//     crossRegionList's Regions, or crossAccountList's accounts.
+//   - BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION: in every Region a plan
+//     selecting the scope's resources runs in, some rule copies to a vault
+//     in another Region (one of crossRegionList's, when given); the
+//     finding names the Regions without one.
+//   - BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT: some rule of such a plan
+//     copies to a vault in another account (one of crossAccountList's).
+//
+// Where this reading is stricter than AWS Config's: the frequency check
+// takes the schedule over its whole life, so a schedule whose year field
+// lists years (it stops running) never meets a frequency, and a weekday
+// schedule (MON-FRI) leaves 3 days over the weekend, so it fails a daily
+// control; AWS Config's rule documents neither case. Both are reported
+// with the schedule, so a user can judge.
 //
 // The documentation of each check says which AWS page it follows. Without
 // the account's resources, "can cover" means that a selection's resource

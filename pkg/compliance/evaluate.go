@@ -66,7 +66,7 @@ func Evaluate(target string, effective *backuppolicy.Node, controls []Control) [
 		case ProtectedByBackupPlan:
 			protectedByBackupPlan(plans, c.Scope, add)
 		case ProtectedByCrossRegion:
-			protectedByCopy(plans, c.Scope, add, crossRegion(p.regions))
+			protectedByCrossRegion(plans, c.Scope, add, p.regions)
 		case ProtectedByCrossAccount:
 			protectedByCopy(plans, c.Scope, add, crossAccount(target, p.accounts))
 		}
@@ -270,20 +270,76 @@ type copyTest struct {
 	ok   func(p plan, dest arn.ARN) bool
 }
 
-// crossRegion: "Evaluates if a resource is configured to create copies of
-// its backups to another AWS Region" (AWS Backup Developer Guide,
-// "Choosing your controls"); with crossRegionList, to one of those
-// Regions. Without the list, a copy counts when its Region differs from
-// some Region the plan runs in.
-func crossRegion(regions []string) copyTest {
-	if len(regions) == 0 {
-		return copyTest{want: "a copy to a vault in another Region", ok: func(p plan, dest arn.ARN) bool {
-			return literal(dest.Region) && slices.ContainsFunc(p.regions, func(r string) bool { return r != dest.Region })
-		}}
+// protectedByCrossRegion: "Evaluates if a resource is configured to
+// create copies of its backups to another AWS Region" (AWS Backup
+// Developer Guide, "Choosing your controls"); with crossRegionList, to one
+// of those Regions. An organization backup plan runs in every Region of
+// its regions, so each Region is checked on its own: its backups need a
+// copy to a vault in another Region (and, with the list, a listed one).
+// A copy to the source's own Region is not cross-Region, nor is one to
+// $region, which is always the plan's own. Without the resources, a copy in
+// any plan in scope is taken to protect them, as for cross-account.
+func protectedByCrossRegion(plans []plan, s Scope, add func(Finding), list []string) {
+	want := "a copy to a vault in another Region"
+	if len(list) > 0 {
+		want = "a copy to a vault in " + strings.Join(list, " or ")
 	}
-	return copyTest{want: "a copy to a vault in " + strings.Join(regions, " or "), ok: func(_ plan, dest arn.ARN) bool {
-		return slices.Contains(regions, dest.Region)
-	}}
+	if len(plans) == 0 {
+		add(noPlans(want))
+		return
+	}
+	covered := map[string]bool{}
+	var regions, seen []string
+	inScope := 0
+	for _, p := range plans {
+		if scoped(s) && !p.inScope(s) {
+			continue
+		}
+		inScope++
+		for _, region := range p.regions {
+			if !slices.Contains(regions, region) {
+				regions = append(regions, region)
+			}
+			for _, r := range p.rules {
+				for _, c := range r.copies {
+					dest, err := arn.Parse(c.vault)
+					if err == nil && literal(dest.Region) && dest.Region != region &&
+						(len(list) == 0 || slices.Contains(list, dest.Region)) {
+						covered[region] = true
+					}
+				}
+			}
+		}
+		for _, r := range p.rules {
+			for _, c := range r.copies {
+				seen = append(seen, c.vault)
+			}
+		}
+	}
+	var uncovered []string
+	for _, region := range regions {
+		if !covered[region] {
+			uncovered = append(uncovered, region)
+		}
+	}
+	actual := "no copy actions"
+	switch {
+	case inScope == 0:
+		actual = "no plan selects " + s.items()[0].String()
+	case len(regions) == 0:
+		actual = "the plans name no Regions"
+	case len(uncovered) == 0:
+		return
+	case len(seen) > 0:
+		slices.Sort(seen)
+		actual = "copies only to " + strings.Join(slices.Compact(seen), ", ")
+	}
+	where := ""
+	if len(uncovered) > 0 {
+		where = " made in " + strings.Join(uncovered, ", ")
+	}
+	add(Finding{Path: "plans", Expected: want, Actual: actual,
+		Message: fmt.Sprintf("no rule copies backups of %s%s as required: %s", s.items()[0].String(), where, actual)})
 }
 
 // crossAccount: "Evaluates if a resource has a cross-account backup copy
@@ -303,7 +359,7 @@ func crossAccount(target string, accounts []string) copyTest {
 
 func literal(s string) bool { return s != "" && !strings.Contains(s, "$") }
 
-// protectedByCopy checks the cross-Region and cross-account controls:
+// protectedByCopy checks the cross-account control:
 // some rule of a plan selecting the scope's resources copies to a
 // qualifying vault. Without the resources, a copy in any such plan is
 // taken to protect them, rather than reporting plans whose resources

@@ -27,6 +27,11 @@ func parse(t *testing.T, doc string) *backuppolicy.Node {
 
 // onePlan writes an effective policy of one plan "p" in us-east-1 with
 // the given rules and selections (JSON object bodies).
+// twoRegions is a daily plan in us-east-1 and us-west-2.
+func twoRegions(copyActions string) string {
+	return `{"plans": {"p": {"regions": ["us-east-1", "us-west-2"], "rules": {` + daily("r", "35", copyActions) + `}, "selections": {` + tagsDaily + `}}}}`
+}
+
 func onePlan(rules, selections string) string {
 	return `{"plans": {"p": {"regions": ["us-east-1"], "rules": {` + rules + `}, "selections": {` + selections + `}}}}`
 }
@@ -103,9 +108,13 @@ func runCases(t *testing.T, tests []evalCase) {
 			if diff := cmp.Diff(tt.want, got, ignoreProse, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Evaluate (-want +got):\n%s", diff)
 			}
-			for _, f := range got {
+			for i, f := range got {
 				if f.Message == "" {
 					t.Errorf("finding without a message: %+v", f)
+				}
+				// Where a case states the message, it is compared too.
+				if i < len(tt.want) && tt.want[i].Message != "" && f.Message != tt.want[i].Message {
+					t.Errorf("message = %q, want %q", f.Message, tt.want[i].Message)
 				}
 			}
 		})
@@ -301,6 +310,20 @@ func TestProtectedByCrossRegion(t *testing.T) {
 		{name: "no list: the plan's own Region", control: anyRegion,
 			policy: `{"plans": {"p": {"regions": ["us-west-2"], "rules": {` + daily("r", "35", copies(copyTo(centralVault, ""))) + `}, "selections": {` + tagsDaily + `}}}}`,
 			want:   []Finding{{Path: "plans", Expected: "a copy to a vault in another Region", Actual: "copies only to " + centralVault}}},
+		// Each Region of the plan needs a copy out of it.
+		{name: "two Regions, a copy to one of them", control: anyRegion,
+			policy: twoRegions(copies(copyTo(centralVault, ""))),
+			want: []Finding{{Path: "plans", Expected: "a copy to a vault in another Region", Actual: "copies only to " + centralVault,
+				Message: "no rule copies backups of resources made in us-west-2 as required: copies only to " + centralVault}}},
+		{name: "two Regions, a listed copy to one of them", control: c,
+			policy: twoRegions(copies(copyTo(centralVault, ""))),
+			want: []Finding{{Path: "plans", Expected: want, Actual: "copies only to " + centralVault,
+				Message: "no rule copies backups of resources made in us-west-2 as required: copies only to " + centralVault}}},
+		{name: "two Regions, each copying out", control: c,
+			policy: twoRegions(copies(copyTo(centralVault, ""), copyTo("arn:aws:backup:eu-west-1:111122223333:backup-vault:dr", "")))},
+		{name: "a copy to $region is never cross-Region", control: anyRegion,
+			policy: onePlan(daily("r", "35", copies(copyTo("arn:aws:backup:$region:111122223333:backup-vault:v", ""))), tagsDaily),
+			want:   []Finding{{Path: "plans", Expected: "a copy to a vault in another Region", Actual: "copies only to arn:aws:backup:$region:111122223333:backup-vault:v"}}},
 		{name: "scope: the copying plan does not select EBS", control: scoped,
 			policy: onePlan(daily("r", "35", copies(copyTo(centralVault, ""))), resources(`"arn:aws:ec2:*:*:instance/*"`, "", "")),
 			want:   []Finding{{Path: "plans", Expected: want, Actual: "no plan selects EBS resources (arn:aws:ec2:*:*:volume/*)"}}},

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
+	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
 )
 
 // Control is one control of a Backup Audit Manager framework.
@@ -453,7 +454,6 @@ type parameters struct {
 }
 
 var (
-	regionCode = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 	accountID  = regexp.MustCompile(`^\d{12}$`)
 )
 
@@ -503,7 +503,7 @@ func parseParameters(c Control) (parameters, error) {
 	if err := positive(requiredRetentionDays, &p.retentionDays); err != nil {
 		return p, err
 	}
-	list := func(k string, re *regexp.Regexp, what string) ([]string, error) {
+	list := func(k string, valid func(string) bool, what string) ([]string, error) {
 		v, ok := get(k)
 		if !ok {
 			return nil, nil
@@ -511,7 +511,7 @@ func parseParameters(c Control) (parameters, error) {
 		var out []string
 		for e := range strings.SplitSeq(v, ",") {
 			e = strings.TrimSpace(e)
-			if !re.MatchString(e) {
+			if !valid(e) {
 				return nil, fmt.Errorf("parameter %s: %q is not %s (want a comma-separated list)", k, e, what)
 			}
 			out = append(out, e)
@@ -519,10 +519,10 @@ func parseParameters(c Control) (parameters, error) {
 		return out, nil
 	}
 	var err error
-	if p.regions, err = list(crossRegionList, regionCode, "a Region code such as us-west-2"); err != nil {
+	if p.regions, err = list(crossRegionList, backuppolicy.IsRegionCode, "a Region code such as us-west-2"); err != nil {
 		return p, err
 	}
-	if p.accounts, err = list(crossAccountList, accountID, "a 12-digit account ID"); err != nil {
+	if p.accounts, err = list(crossAccountList, accountID.MatchString, "a 12-digit account ID"); err != nil {
 		return p, err
 	}
 	return p, nil

@@ -243,3 +243,16 @@ func TestEvaluable(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossRegionListEveryPartition: the Region codes of every partition
+// are accepted, not only two-letter prefixes (AWS European Sovereign
+// Cloud's eusc-de-east-1), through the same Region check as the policies.
+func TestCrossRegionListEveryPartition(t *testing.T) {
+	t.Parallel()
+	for _, region := range []string{"eusc-de-east-1", "us-gov-west-1", "cn-northwest-1", "ap-southeast-7"} {
+		c := Control{Name: ProtectedByCrossRegion, Parameters: map[string]string{"crossRegionList": region}}
+		if err := checkControl(c); err != nil {
+			t.Errorf("crossRegionList %s: %v", region, err)
+		}
+	}
+}
