@@ -454,7 +454,7 @@ type parameters struct {
 }
 
 var (
-	accountID  = regexp.MustCompile(`^\d{12}$`)
+	accountID = regexp.MustCompile(`^\d{12}$`)
 )
 
 // parseParameters reads a control's parameters, with the defaults of the
