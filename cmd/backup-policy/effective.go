@@ -15,8 +15,9 @@ const effectiveExample = `Prints the effective policy of an account (or OU): the
 the root, each OU on its path and the account, merged with the inheritance
 rules of management policies (@@assign, @@append, @@remove, child control
 operators, attachment order within a node). Operators a child was not
-allowed, which AWS ignores, are listed after the document (on stderr with
---format json, which prints exactly the effective document on stdout).
+allowed, which AWS ignores, are listed after the document, and for backup
+policies what makes the effective policy invalid (exit 1); on stderr with
+--format json, which prints exactly the effective document on stdout.
 
 Each NODE is the comma-separated policy files attached to one node, in
 attachment order, from the root down; FILE or TEMPLATE#LogicalId. Or
@@ -158,6 +159,19 @@ func runEffective(c *cli, args []string) int {
 			op = "key"
 		}
 		fmt.Fprintf(notes, "ignored: %s in %s (attached to %s) at %s: %s\n", op, ig.Policy, ig.Target, ig.Path, ig.Reason)
+	}
+	// What AWS would report as an invalid effective policy in this
+	// account: incomplete plans, and the lifecycle rules validate only
+	// warns about on single documents.
+	if *policyType != "BACKUP_POLICY" {
+		return exitClean
+	}
+	issues := backuppolicy.CheckEffective(res.Policy)
+	for _, is := range issues {
+		fmt.Fprintf(notes, "invalid: %s: %s (%s)\n", is.Path, is.Message, is.Rule)
+	}
+	if len(issues) > 0 {
+		return exitFindings
 	}
 	return exitClean
 }

@@ -186,6 +186,7 @@ func TestRules(t *testing.T) {
 			[]found{{"conditions-count", E, "plans.P.selections.resources.S.conditions", 2, 1}}},
 
 		{"selection-kind", inPlan(`"selections":{"tags":{"S":{"tag_key":{"@@assign":"backup"}}}}`), nil},
+		{"selection-kind: the other kind locked", inPlan(`"selections":{"tags":{"S":{"tag_key":{"@@assign":"backup"}}},"resources":{"@@operators_allowed_for_child_policies":["@@none"]}}`), nil},
 		{"selection-kind both", inPlan(`"selections":` + "\n" + `{"tags":{"S":{"tag_key":{"@@assign":"backup"}}},"resources":{"R":{"resource_types":{"@@assign":["arn:aws:ec2:*:*:volume/*"]}}}}`),
 			[]found{{"selection-kind", E, "plans.P.selections", 2, 1}}},
 		{"quota-selections", inPlan(`"selections":{"resources":{` + repeatJoin(100, `"s%d":{}`) + `}}`), nil},

@@ -370,14 +370,17 @@ func (v *validator) copyActionKeys(copies *Node, path string) {
 		}
 		switch {
 		case strings.EqualFold(arn.Text, m.Key):
-			// AWS compares the lower-cased key with the ARN, so a
-			// difference in case only is the same vault.
+			// A difference in case only: without target_backup_vault_arn
+			// AWS uses the key lower-cased as the ARN (copy_actions), so
+			// the key's case carries no meaning (inferred: no page says
+			// how AWS compares the two).
 		case strings.HasPrefix(strings.ToLower(m.Key), "arn:"):
 			// An ARN key naming another vault, e.g. the archived
-			// example's "$account" key over a literal account's ARN:
-			// AWS copies to target_backup_vault_arn, so the policy works,
-			// but a child policy changing this copy action must repeat
-			// the same key.
+			// example's "$account" key over a literal account's ARN.
+			// Published examples do it, so it warns rather than fails
+			// (that AWS then copies to target_backup_vault_arn is
+			// inferred); a child policy changing this copy action must
+			// repeat the same key.
 			v.warn("copy-action-key", join(path, m.Key), m.KeyPos, "the copy action's key should be its target_backup_vault_arn %q: a child policy matches copy actions by key", arn.Text)
 		default:
 			v.add("copy-action-key", join(path, m.Key), m.KeyPos, "the copy action's key must be the ARN of its vault, %q", arn.Text)
@@ -524,7 +527,9 @@ func (v *validator) plan(p *Node, path string) {
 		v.region(e, join(path, "regions"))
 	}
 	sel := p.Get("selections")
-	if sel.Get("tags") != nil && sel.Get("resources") != nil {
+	// Selections, not keys: a parent may lock the other kind with only a
+	// child control operator, so that no child adds it.
+	if len(entries(sel.Get("tags"))) > 0 && len(entries(sel.Get("resources"))) > 0 {
 		v.add("selection-kind", join(path, "selections"), sel.Pos, "%s", selectionKindMessage)
 	}
 	if n := len(entries(sel.Get("tags"))) + len(entries(sel.Get("resources"))); n > maxSelections {
@@ -595,10 +600,10 @@ func (v *validator) rule(r *Node, path string) {
 		lc := r.Get("lifecycle")
 		if d, ok := integer(assigned(lc, "delete_after_days")); ok && d > maxContinuousDays {
 			val := assigned(lc, "delete_after_days")
-			v.warn("continuous-backup", join(path, "lifecycle.delete_after_days"), val.Pos, "%s, unless a child policy changes it", continuousRetentionMessage(d))
+			v.warn("continuous-backup", join(path, "lifecycle.delete_after_days"), val.Pos, "%s; a child policy may still change it", continuousRetentionMessage(d))
 		}
 		if val := assigned(lc, "move_to_cold_storage_after_days"); val != nil {
-			v.warn("continuous-backup", join(path, "lifecycle.move_to_cold_storage_after_days"), val.Pos, "%s, unless a child policy changes it", continuousColdMessage)
+			v.warn("continuous-backup", join(path, "lifecycle.move_to_cold_storage_after_days"), val.Pos, "%s; a child policy may still change it", continuousColdMessage)
 		}
 	} else if !ok {
 		if val := assigned(r, "enable_continuous_backup"); val != nil {
@@ -636,10 +641,10 @@ func (v *validator) rule(r *Node, path string) {
 // be off when delete_after_days is over 35 or a cold storage move is set).
 const maxContinuousDays = 35
 
-const continuousColdMessage = "continuous backups cannot move to cold storage: AWS Backup refuses a continuous rule with move_to_cold_storage_after_days"
+const continuousColdMessage = "continuous backups cannot move to cold storage: the backup policy syntax requires enable_continuous_backup off with move_to_cold_storage_after_days"
 
 func continuousRetentionMessage(days int64) string {
-	return fmt.Sprintf("continuous backups are kept at most %d days; delete_after_days is %d, so AWS Backup refuses the rule", maxContinuousDays, days)
+	return fmt.Sprintf("continuous backups are kept at most %d days (the backup policy syntax's maximum); delete_after_days is %d", maxContinuousDays, days)
 }
 
 // lifecycle: backups in cold storage stay at least 90 days, so deletion
@@ -657,12 +662,12 @@ func (v *validator) lifecycle(lc *Node, path string) {
 	// CheckEffective reports it as an error on the effective policy.
 	if hasCold && hasDel && del < cold+90 {
 		val := assigned(lc, "delete_after_days")
-		v.warn("cold-storage-retention", join(path, "delete_after_days"), val.Pos, "%s unless a child policy changes it", coldStorageMessage(del, cold))
+		v.warn("cold-storage-retention", join(path, "delete_after_days"), val.Pos, "%s; a child policy may still change it", coldStorageMessage(del, cold))
 	}
 }
 
 func coldStorageMessage(del, cold int64) string {
-	return fmt.Sprintf("delete_after_days (%d) must be at least 90 more than move_to_cold_storage_after_days (%d): cold storage keeps backups at least 90 days, so AWS Backup refuses the plan", del, cold)
+	return fmt.Sprintf("delete_after_days (%d) must be at least 90 more than move_to_cold_storage_after_days (%d): the backup policy syntax requires backups to stay in cold storage at least 90 days", del, cold)
 }
 
 func (v *validator) roleARN(n *Node, key, path string) {
