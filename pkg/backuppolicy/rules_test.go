@@ -237,7 +237,8 @@ func TestAWSExamples(t *testing.T) {
 		}
 	}
 	invalid := map[string]string{
-		"ex2-archived-parent-to-delete-typo.json": "unknown-key",
+		"ex2-archived-parent-to-delete-typo.json":    "unknown-key",
+		"arch-90430a1-ex5-child-to-delete-typo.json": "unknown-key",
 	}
 	files, _ := filepath.Glob("testdata/aws-examples-invalid/*.json")
 	if len(files) != len(invalid) {
