@@ -101,6 +101,9 @@ func TestEffectiveUserGuideExamples(t *testing.T) {
 func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 	t.Parallel()
 	f := func(c, name string) string { return filepath.Join("testdata", "effective", c, name) }
+	// The inputs printed on the page are stored once, with the examples
+	// the validator must accept.
+	page := func(name string) string { return filepath.Join("testdata", "aws-examples", name) }
 	tests := []struct {
 		name        string
 		levels      [][]string
@@ -108,10 +111,10 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 		// wantInvalid: CheckEffective's issues, as "path rule".
 		wantInvalid []string
 	}{
-		{"backup-ex2-merge", [][]string{{f("backup-ex2-merge", "parent.json")}, {f("backup-ex2-merge", "child.json")}}, nil, nil},
+		{"backup-ex2-merge", [][]string{{page("cur-ex2-parent.json")}, {page("cur-ex2-child.json")}}, nil, nil},
 		// Every change of Example 5's child and the new plan of Example
 		// 2's child are ignored under Example 3's locked parent.
-		{"backup-ex3-locked", [][]string{{f("backup-ex3-locked", "parent.json")}, {f("backup-ex5-override", "child.json"), f("backup-ex2-merge", "child.json")}}, []string{
+		{"backup-ex3-locked", [][]string{{page("cur-ex3-parent.json")}, {page("cur-ex5-child.json"), page("cur-ex2-child.json")}}, []string{
 			"plans.PII_Backup_Plan.regions @@assign",
 			"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
 			"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
@@ -123,7 +126,7 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 		}, []string{copyColdTooShort}},
 		// Example 4: @@append on plans lets the child add a plan; Example
 		// 5's child still cannot change the parent's plan.
-		{"backup-ex4-append-plans", [][]string{{f("backup-ex4-append-plans", "parent.json")}, {f("backup-ex4-append-plans", "child.json"), f("backup-ex5-override", "child.json")}}, []string{
+		{"backup-ex4-append-plans", [][]string{{f("backup-ex4-append-plans", "parent.json")}, {f("backup-ex4-append-plans", "child.json"), page("cur-ex5-child.json")}}, []string{
 			"plans.PII_Backup_Plan.regions @@assign",
 			"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
 			"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
@@ -132,7 +135,7 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.delete_after_days @@assign",
 			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.opt_in_to_archive_for_supported_resources @@assign",
 		}, []string{copyColdTooShort}},
-		{"backup-ex5-override", [][]string{{f("backup-ex5-override", "parent.json")}, {f("backup-ex5-override", "child.json")}}, nil, nil},
+		{"backup-ex5-override", [][]string{{page("cur-ex5-parent.json")}, {page("cur-ex5-child.json")}}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,7 +157,7 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 	// Example 5's parent alone deletes at 2 days what it moves to cold
 	// storage at 180: Check only warns (the child fixes it), but an
 	// account that inherits the parent alone has an invalid plan.
-	res, err := Effective("BACKUP_POLICY", parseLevels(t, []string{f("backup-ex5-override", "parent.json")}))
+	res, err := Effective("BACKUP_POLICY", parseLevels(t, []string{page("cur-ex5-parent.json")}))
 	if err != nil {
 		t.Fatal(err)
 	}
