@@ -22,6 +22,14 @@ var orgPoliciesParameters = []string{
 	"--parameter", "OrganizationId=o-a1b2c3d4e5",
 }
 
+// earlierSolutionParameters are the SSM values of the earlier solution's
+// aws-backup-org-policy.yaml.
+var earlierSolutionParameters = []string{
+	"--parameter", "pOrgBackupTargetOUs=ou-a1b2-prod0001",
+	"--parameter", "pRegions=us-east-1,eu-west-1",
+	"--parameter", "pCentralBackupVaultArn=arn:aws:backup:us-east-1:333333333333:backup-vault:AWSBackupSolutionCentralVault",
+}
+
 // TestEffectiveJSON: --format json prints exactly the effective document,
 // operator-free, with the values each level set.
 func TestEffectiveJSON(t *testing.T) {
@@ -91,6 +99,19 @@ func TestBinary(t *testing.T) {
 		{"validate: warnings", []string{"validate", "cmd/backup-policy/testdata/warnings.json"}, 0,
 			[]string{"warnings.json:11:47  warning   cold-storage-retention", "warnings.json:15:44  warning   archived-key", "0 errors, 2 warnings in 1 file"}, nil},
 		{"validate --strict: warnings fail", []string{"validate", "--strict", "cmd/backup-policy/testdata/warnings.json"}, 1, []string{"0 errors, 2 warnings"}, nil},
+		// The earlier solution's template (AWS::Organizations::Policy,
+		// Fn::ToJsonString): valid once its copy-action placeholder is
+		// replaced as its comment says; as published, both policies fail.
+		{"validate: earlier solution, configured", append([]string{"validate", "cmd/backup-policy/testdata/earlier-solution/aws-backup-org-policy-configured.yaml"}, earlierSolutionParameters...), 0,
+			[]string{"0 errors, 0 warnings in 1 file (2 policies)"}, nil},
+		{"validate: earlier solution, as published", append([]string{"validate", "cmd/backup-policy/testdata/earlier-solution/aws-backup-org-policy.yaml"}, earlierSolutionParameters...), 1,
+			[]string{"aws-backup-org-policy.yaml:95:21   error     copy-action-key", "aws-backup-org-policy.yaml:155:21  error     copy-action-key", "2 errors, 0 warnings"}, nil},
+		// An effective policy AWS would call invalid exits 1: the syntax
+		// page's Example 5 parent alone.
+		{"effective: invalid effective policy", []string{"effective", "pkg/backuppolicy/testdata/aws-examples/cur-ex5-parent.json"}, 1,
+			[]string{"invalid: plans.pii_backup_plan.rules.hourly.lifecycle.delete_after_days", "(cold-storage-retention)"}, nil},
+		{"effective: fixed by the child", []string{"effective", "pkg/backuppolicy/testdata/aws-examples/cur-ex5-parent.json", "pkg/backuppolicy/testdata/aws-examples/cur-ex5-child.json"}, 0,
+			[]string{`"delete_after_days": "365"`}, nil},
 		{"help", []string{"validate", "--help"}, 0, nil, []string{"Example:", "--parameter", "ImportValue:EXPORT=VALUE", "Exit status"}},
 		{"help command", []string{"help"}, 0, []string{"validate", "render", "effective", "check"}, nil},
 		// The seeded violation of examples/org.yaml, and nothing else.
