@@ -1,8 +1,11 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
@@ -17,7 +20,10 @@ effective policy), and that it meets the AWS Backup Audit Manager controls
 of --framework: an AWS::Backup::Framework resource of a CloudFormation
 template (evaluated with the template flags), or a YAML file of controls
 (pkg/compliance documents the format). Controls that depend on recovery
-points or vaults cannot be checked offline and are listed as such.
+points or vaults cannot be checked offline and are listed as such. A
+framework is deployed per Region: a template is read for every Region the
+plans run in (AWS::Region), so a control it leaves out in a Region is not
+checked there; --region checks one Region only.
 
 Example:
   backup-policy check --org examples/org.yaml --framework examples/framework.yaml
@@ -45,11 +51,30 @@ func runCheck(c *cli, args []string) int {
 	if err != nil {
 		return c.inputError(err)
 	}
-	params := map[string]string{"AWS::Region": o.region, "AWS::AccountId": o.account, "AWS::Partition": o.partition, "AWS::StackName": o.stack}
-	for k, v := range o.params {
-		params[k] = v
+	p := &policies{opts: o.options(), files: map[string]*policysource.File{}}
+	accounts := root.accounts()
+	effective := make([]*backuppolicy.Node, len(accounts))
+	var regions []string
+	for i, acc := range accounts {
+		res, err := p.effectiveOf("BACKUP_POLICY", root.find(acc.ID))
+		if err != nil {
+			return c.inputError(err)
+		}
+		effective[i] = res.Policy
+		regions = append(regions, planRegions(res.Policy)...)
 	}
-	controls, err := compliance.ReadFramework(*framework, params)
+	// A framework is deployed in each Region and evaluates that Region's
+	// resources; a template may leave a control out in some Regions (the
+	// solution's cross-Region control, where the copies go). So it is read
+	// for every Region the plans run in, unless --region names one.
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "region" })
+	slices.Sort(regions)
+	regions = slices.Compact(regions)
+	if explicit || len(regions) == 0 {
+		regions = []string{o.region}
+	}
+	controls, err := readFrameworkIn(*framework, o, regions)
 	if err != nil {
 		return c.inputError(err)
 	}
@@ -59,17 +84,11 @@ func runCheck(c *cli, args []string) int {
 			r.NotEvaluated = append(r.NotEvaluated, ctl.Name+": "+compliance.WhyNotEvaluable(ctl.Name))
 		}
 	}
-	p := &policies{opts: o.options(), files: map[string]*policysource.File{}}
-	accounts := root.accounts()
-	for _, acc := range accounts {
-		res, err := p.effectiveOf("BACKUP_POLICY", root.find(acc.ID))
-		if err != nil {
-			return c.inputError(err)
-		}
-		for _, is := range backuppolicy.CheckEffective(res.Policy) {
+	for i, acc := range accounts {
+		for _, is := range backuppolicy.CheckEffective(effective[i]) {
 			r.add(finding{File: *org, Account: acc.ID, Path: is.Path, Rule: is.Rule, Severity: is.Severity.String(), Message: is.Message})
 		}
-		for _, f := range compliance.Evaluate(acc.ID, res.Policy, controls) {
+		for _, f := range compliance.Evaluate(acc.ID, effective[i], controls) {
 			r.add(finding{File: *framework, Account: f.Target, Path: f.Path, Rule: "control", Severity: "error", Message: f.Message,
 				Plan: f.Plan, BackupRule: f.Rule, Control: f.Control, Expected: f.Expected, Actual: f.Actual})
 		}
@@ -83,6 +102,58 @@ func runCheck(c *cli, args []string) int {
 	c.writeCheck(c.stdout, r)
 	fmt.Fprintf(c.stdout, "%s in %s, %s checked\n", plural(r.Errors, "finding"), plural(len(accounts), "account"), plural(len(controls)-len(r.NotEvaluated), "control"))
 	return r.exit(o.strict)
+}
+
+// readFrameworkIn reads the framework's controls in each of regions
+// (AWS::Region), each control once, with the Regions that have it (nil
+// when all do).
+func readFrameworkIn(path string, o *common, regions []string) ([]compliance.Control, error) {
+	var out []compliance.Control
+	index := map[string]int{}
+	for _, region := range regions {
+		params := map[string]string{"AWS::Region": region, "AWS::AccountId": o.account, "AWS::Partition": o.partition, "AWS::StackName": o.stack}
+		maps.Copy(params, o.params)
+		controls, err := compliance.ReadFramework(path, params)
+		if err != nil {
+			return nil, err
+		}
+		for _, ctl := range controls {
+			i, ok := index[ctl.Name]
+			if !ok {
+				i = len(out)
+				index[ctl.Name] = i
+				out = append(out, ctl)
+			}
+			out[i].Regions = append(out[i].Regions, region)
+		}
+	}
+	for i := range out {
+		if len(out[i].Regions) == len(regions) {
+			out[i].Regions = nil
+		}
+	}
+	return out, nil
+}
+
+// planRegions are the Regions the plans of an effective policy run in.
+func planRegions(effective *backuppolicy.Node) []string {
+	var out []string
+	plans := effective.Get("plans")
+	if plans == nil {
+		return nil
+	}
+	for _, p := range plans.Members {
+		regions := p.Value.Get("regions")
+		if regions == nil {
+			continue
+		}
+		for _, r := range regions.Elems {
+			if r.Kind == backuppolicy.String {
+				out = append(out, r.Text)
+			}
+		}
+	}
+	return out
 }
 
 const checkSchemaHelp = `check's findings also carry "account", and for a control "plan",

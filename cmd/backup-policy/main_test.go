@@ -119,7 +119,20 @@ func TestBinary(t *testing.T) {
 			[]string{"333333333333  org-daily  daily  BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK  ≥ 35 days  7 days", "1 finding in 4 accounts, 3 controls checked"}, nil},
 		{"check the deployment", append([]string{"check", "--org", "org.yaml", "--framework", "cfn/audit-framework.yaml",
 			"--parameter", "CrossRegionList=us-east-1", "--parameter", "CrossAccountList=333333333333"}, orgPoliciesParameters...), 0,
-			[]string{"0 findings in 1 account, 4 controls checked", "not checkable offline: BACKUP_RECOVERY_POINT_ENCRYPTED"}, nil},
+			[]string{"0 findings in 1 account, 5 controls checked", "not checkable offline: BACKUP_RECOVERY_POINT_ENCRYPTED"}, nil},
+		// The plans run in the central vault's Region too, where the
+		// template leaves the cross-Region control out: only the other
+		// Regions' backups need a copy elsewhere.
+		{"check: plans in the vault's Region", []string{"check", "--org", "org.yaml", "--framework", "cfn/audit-framework.yaml",
+			"--parameter", "TargetOuIds=ou-a1b2-prod0001", "--parameter", "TargetRegions=us-east-1,us-west-2",
+			"--parameter", "CentralVaultArn=arn:aws:backup:us-west-2:999999999999:backup-vault:central",
+			"--parameter", "OrganizationId=o-a1b2c3d4e5", "--parameter", "CrossRegionList=us-west-2", "--parameter", "CrossAccountList=999999999999"}, 0,
+			[]string{"0 findings in 1 account, 5 controls checked"}, nil},
+		{"check: --region names the one Region", []string{"check", "--org", "org.yaml", "--framework", "cfn/audit-framework.yaml", "--region", "us-west-2",
+			"--parameter", "TargetOuIds=ou-a1b2-prod0001", "--parameter", "TargetRegions=us-east-1,us-west-2",
+			"--parameter", "CentralVaultArn=arn:aws:backup:us-west-2:999999999999:backup-vault:central",
+			"--parameter", "OrganizationId=o-a1b2c3d4e5", "--parameter", "CrossRegionList=us-west-2", "--parameter", "CrossAccountList=999999999999"}, 0,
+			[]string{"0 findings in 1 account, 4 controls checked"}, nil},
 		{"check needs a framework", []string{"check", "--org", "examples/org.yaml"}, 2, nil, []string{"needs --org and --framework"}},
 		{"check: unknown account file", []string{"check", "--org", "absent.yaml", "--framework", "examples/framework.yaml"}, 2, nil, []string{"absent.yaml"}},
 		{"effective of nodes", []string{"effective", "examples/policies/root-daily.json", "examples/policies/sandbox-short-retention.json"}, 0, []string{`"delete_after_days": "7"`, `"target_backup_vault_name": "org-backup-vault"`}, nil},

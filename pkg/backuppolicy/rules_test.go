@@ -227,8 +227,8 @@ func TestRules(t *testing.T) {
 // TestAWSExamples: the published example policies pass, with only the
 // warnings listed here, and the published examples that are wrong fail with
 // exactly the rules their SOURCES.md names ("json": not JSON at all).
-// Printed effective policies that Check refuses wait in
-// testdata/aws-examples-pending (see its SOURCES.md); they are not read here.
+// The pages' printed effective policies are operator-free, so they are not
+// policy documents; testdata/effective reproduces them from the rules.
 func TestAWSExamples(t *testing.T) {
 	t.Parallel()
 	// issueRules are the distinct, sorted rules of the issues of severity
@@ -275,10 +275,10 @@ func TestAWSExamples(t *testing.T) {
 	}
 	// Distinct error rules of each wrong example.
 	invalid := map[string][]string{
-		"arch-121583f-ex2-child.json":                {"unknown-key"},
-		"arch-121583f-ex3-parent.json":               {"unknown-key"},
+		"arch-121583f-ex2-child.json":                {"copy-vault-arn", "unknown-key"},
+		"arch-121583f-ex3-parent.json":               {"copy-vault-arn", "unknown-key"},
 		"arch-121583f-ex5-child.json":                {"unknown-key"},
-		"arch-121583f-ex5-parent.json":               {"unknown-key"},
+		"arch-121583f-ex5-parent.json":               {"copy-vault-arn", "unknown-key"},
 		"arch-90430a1-ex1-effective.json":            {"json"},
 		"arch-90430a1-ex1-parent.json":               {"json"},
 		"arch-90430a1-ex2-child.json":                {"json"},
@@ -292,7 +292,7 @@ func TestAWSExamples(t *testing.T) {
 		"cur-ex4-child-truncated.json":               {"json"},
 		"cur-ex4-effective-truncated.json":           {"json"},
 		"cur-ex4-parent-truncated.json":              {"json"},
-		"ex2-archived-parent-to-delete-typo.json":    {"unknown-key"},
+		"ex2-archived-parent-to-delete-typo.json":    {"copy-vault-arn", "unknown-key"},
 	}
 	files, _ := filepath.Glob("testdata/aws-examples-invalid/*.json")
 	if len(files) != len(invalid) {

@@ -368,6 +368,14 @@ func (v *validator) copyActionKeys(copies *Node, path string) {
 		if arn == nil || arn.Kind != String {
 			continue
 		}
+		// "target_backup_vault_arn: Vault where AWS Backup stores an
+		// additional copy" (copy_actions): a backup vault's ARN,
+		// arn:PARTITION:backup:REGION:ACCOUNT:backup-vault:NAME (Service
+		// Authorization Reference, AWS Backup resource types).
+		if !vaultARN.MatchString(arn.Text) {
+			v.add("copy-vault-arn", join(join(path, m.Key), "target_backup_vault_arn"), arn.Pos, "must be a backup vault ARN, arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME ($account and $region allowed), not %q", arn.Text)
+			continue
+		}
 		switch {
 		case strings.EqualFold(arn.Text, m.Key):
 			// A difference in case only: without target_backup_vault_arn
@@ -398,7 +406,7 @@ var (
 	// Backup vault ARN of the logically air-gapped vault; AWS requires
 	// the $region and $account placeholders there (same page,
 	// target_logically_air_gapped_backup_vault_arn).
-	vaultARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-eusc|-iso[a-z-]*)?:backup:[^:]+:[^:]+:backup-vault:[A-Za-z0-9_.-]+$`)
+	vaultARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-eusc|-iso[a-z-]*)?:backup:[^:]+:[^:]+:backup-vault:[A-Za-z0-9_.$-]+$`)
 	variable = regexp.MustCompile(`\$[A-Za-z_][A-Za-z0-9_]*`)
 )
 

@@ -66,7 +66,7 @@ func Evaluate(target string, effective *backuppolicy.Node, controls []Control) [
 		case ProtectedByBackupPlan:
 			protectedByBackupPlan(plans, c.Scope, add)
 		case ProtectedByCrossRegion:
-			protectedByCrossRegion(plans, c.Scope, add, p.regions)
+			protectedByCrossRegion(plans, c.Scope, add, p.regions, c.Regions)
 		case ProtectedByCrossAccount:
 			protectedByCopy(plans, c.Scope, add, crossAccount(target, p.accounts))
 		}
@@ -279,7 +279,12 @@ type copyTest struct {
 // A copy to the source's own Region is not cross-Region, nor is one to
 // $region, which is always the plan's own. Without the resources, a copy in
 // any plan in scope is taken to protect them, as for cross-account.
-func protectedByCrossRegion(plans []plan, s Scope, add func(Finding), list []string) {
+//
+// deployed, when not nil, are the Regions whose framework has the control:
+// only backups made there are checked (a framework evaluates the
+// resources of its own Region; the solution leaves the control out in the
+// Region the copies go to).
+func protectedByCrossRegion(plans []plan, s Scope, add func(Finding), list, deployed []string) {
 	want := "a copy to a vault in another Region"
 	if len(list) > 0 {
 		want = "a copy to a vault in " + strings.Join(list, " or ")
@@ -297,6 +302,9 @@ func protectedByCrossRegion(plans []plan, s Scope, add func(Finding), list []str
 		}
 		inScope++
 		for _, region := range p.regions {
+			if deployed != nil && !slices.Contains(deployed, region) {
+				continue
+			}
 			if !slices.Contains(regions, region) {
 				regions = append(regions, region)
 			}
@@ -326,6 +334,8 @@ func protectedByCrossRegion(plans []plan, s Scope, add func(Finding), list []str
 	switch {
 	case inScope == 0:
 		actual = "no plan selects " + s.items()[0].String()
+	case len(regions) == 0 && deployed != nil:
+		return // no plan runs where the control is deployed
 	case len(regions) == 0:
 		actual = "the plans name no Regions"
 	case len(uncovered) == 0:

@@ -319,6 +319,12 @@ func TestProtectedByCrossRegion(t *testing.T) {
 			policy: twoRegions(copies(copyTo(centralVault, ""))),
 			want: []Finding{{Path: "plans", Expected: want, Actual: "copies only to " + centralVault,
 				Message: "no rule copies backups of resources made in us-west-2 as required: copies only to " + centralVault}}},
+		// A framework deployed only in us-east-1 (the template leaves the
+		// control out in us-west-2, where the copies go) checks us-east-1.
+		{name: "two Regions, the control deployed in one", control: Control{Name: ProtectedByCrossRegion, Parameters: c.Parameters, Regions: []string{"us-east-1"}},
+			policy: twoRegions(copies(copyTo(centralVault, "")))},
+		{name: "the control deployed where no plan runs", control: Control{Name: ProtectedByCrossRegion, Regions: []string{"ap-south-1"}},
+			policy: twoRegions("")},
 		{name: "two Regions, each copying out", control: c,
 			policy: twoRegions(copies(copyTo(centralVault, ""), copyTo("arn:aws:backup:eu-west-1:111122223333:backup-vault:dr", "")))},
 		{name: "a copy to $region is never cross-Region", control: anyRegion,

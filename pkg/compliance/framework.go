@@ -26,6 +26,11 @@ type Control struct {
 	// Source is where the control was read, "file:line", with the
 	// framework's logical ID for a template.
 	Source string
+	// Regions are the Regions the framework has this control in, when it
+	// differs by Region (a template's conditions on AWS::Region); nil:
+	// every Region. A framework is deployed per Region and evaluates that
+	// Region's resources, so the cross-Region control checks only these.
+	Regions []string
 }
 
 // Scope is a control's ControlScope (AWS Backup API Reference,
