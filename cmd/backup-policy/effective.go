@@ -16,8 +16,9 @@ the root, each OU on its path and the account, merged with the inheritance
 rules of management policies (@@assign, @@append, @@remove, child control
 operators, attachment order within a node). Operators a child was not
 allowed, which AWS ignores, are listed after the document, and for backup
-policies what makes the effective policy invalid (exit 1); on stderr with
---format json, which prints exactly the effective document on stdout.
+policies what makes an account's effective policy invalid (exit 1; for an
+OU only a note); on stderr with --format json, which prints exactly the
+effective document on stdout.
 
 Each NODE is the comma-separated policy files attached to one node, in
 attachment order, from the root down; FILE or TEMPLATE#LogicalId. Or
@@ -163,14 +164,24 @@ func runEffective(c *cli, args []string) int {
 	// What AWS would report as an invalid effective policy in this
 	// account: incomplete plans, and the lifecycle rules validate only
 	// warns about on single documents.
+	// Only an account has an effective policy AWS checks
+	// (DescribeEffectivePolicy: an OU or root "as the target is not
+	// supported"); for an OU, the policies below it may still complete
+	// the plans, so its gaps are notes, not findings.
 	if *policyType != "BACKUP_POLICY" {
 		return exitClean
 	}
+	forAccount := *org == "" || accountID.MatchString(path[len(path)-1].ID)
 	issues := backuppolicy.CheckEffective(res.Policy)
 	for _, is := range issues {
-		fmt.Fprintf(notes, "invalid: %s: %s (%s)\n", is.Path, is.Message, is.Rule)
+		if forAccount {
+			fmt.Fprintf(notes, "invalid: %s: %s (%s)\n", is.Path, is.Message, is.Rule)
+		} else {
+			msg, _, _ := strings.Cut(is.Message, "; AWS reports")
+			fmt.Fprintf(notes, "note: an account with no policies of its own would inherit this as invalid: %s: %s (%s)\n", is.Path, msg, is.Rule)
+		}
 	}
-	if len(issues) > 0 {
+	if len(issues) > 0 && forAccount {
 		return exitFindings
 	}
 	return exitClean

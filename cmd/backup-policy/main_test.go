@@ -112,6 +112,12 @@ func TestBinary(t *testing.T) {
 			[]string{"invalid: plans.pii_backup_plan.rules.hourly.lifecycle.delete_after_days", "(cold-storage-retention)"}, nil},
 		{"effective: fixed by the child", []string{"effective", "pkg/backuppolicy/testdata/aws-examples/cur-ex5-parent.json", "pkg/backuppolicy/testdata/aws-examples/cur-ex5-child.json"}, 0,
 			[]string{`"delete_after_days": "365"`}, nil},
+		// An OU's gaps may be filled below it: a note, exit 0; its
+		// account, complete, exits 0 too.
+		{"effective: an incomplete OU", []string{"effective", "--org", "cmd/backup-policy/testdata/partial-org.yaml", "--account", "ou-a1b2-apps0001"}, 0,
+			[]string{"note: an account with no policies of its own would inherit this as invalid: plans.daily: the effective policy has no regions (effective-incomplete)"}, nil},
+		{"effective: its complete account", []string{"effective", "--org", "cmd/backup-policy/testdata/partial-org.yaml", "--account", "111111111111"}, 0,
+			[]string{`"eu-west-1"`}, nil},
 		{"help", []string{"validate", "--help"}, 0, nil, []string{"Example:", "--parameter", "ImportValue:EXPORT=VALUE", "Exit status"}},
 		{"help command", []string{"help"}, 0, []string{"validate", "render", "effective", "check"}, nil},
 		// The seeded violation of examples/org.yaml, and nothing else.

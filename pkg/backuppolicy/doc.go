@@ -26,12 +26,14 @@
 //	child-control              error     @@operators_allowed_for_child_policies values              policy operators page
 //	copy-action-key            error     copy action key is an ARN; equals its vault ARN but case   ORG copy_actions
 //	copy-action-key            warning   an ARN key naming another ARN than target_backup_vault_arn same
+//	copy-vault-arn             error     target_backup_vault_arn is a backup-vault ARN               ORG copy_actions; SAR AWS Backup
 //	archived-key               warning   WindowsVSS (archived spelling of windows_vss)              archived ORG, Example 1
 //	type                       error     JSON types of values; enable_continuous_backup boolean     ORG
 //	operator                   warning   several value operators on one key (order undocumented)    policy operators page
 //	empty-leaf                 error     {} without operator sets nothing                           this project
 //	schedule-expression        error     cron( 6 fields ) with ranges, exactly one ? in dom/dow     API ScheduleExpression; EventBridge cron reference
 //	                                     (ParseSchedule, shared with pkg/compliance)
+//	schedule-expression        warning   runs less than 60 minutes apart                            AWS Backup's API error (no doc page)
 //	schedule-timezone          error     schedule_expression_timezone not in org policies           research notes §1.2 (not on ORG)
 //	start-window               error     start_backup_window_minutes integer 60..52,560,000         API StartWindowMinutes
 //	completion-window          error     integer ≤ 52,560,000 (warning: < start window + 60)         see note

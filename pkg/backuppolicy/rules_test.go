@@ -84,7 +84,7 @@ func TestRules(t *testing.T) {
 
 		{"schedule daily", sched("cron(0 5 ? * * *)"), nil},
 		{"schedule last day of month", sched("cron(0 5 L * ? *)"), nil},
-		{"schedule third Friday, names and ranges", sched("cron(0/30 1-3 ? JAN-MAR 6#3 2026-2030)"), nil},
+		{"schedule third Friday, names and ranges", sched("cron(30 1-3 ? JAN-MAR 6#3 2026-2030)"), nil},
 		{"schedule nearest weekday, day names", sched("cron(15 23 15W * ? *)"), nil},
 		{"schedule weekdays", sched("cron(0 5 ? * MON-FRI *)"), nil},
 		// Once read differently by the validator and the compliance check;
@@ -95,6 +95,8 @@ func TestRules(t *testing.T) {
 		{"schedule L-n beyond 30", sched("cron(0 5 L-31 * ? *)"), schedBad},
 		{"schedule with a leading space", sched(" cron(0 5 ? * * *)"), schedBad},
 		{"schedule several # expressions", sched("cron(0 5 ? * 6#3,2#1 *)"), schedBad},
+		{"schedule hourly", sched("cron(0 * ? * * *)"), nil},
+		{"schedule every 10 minutes", sched("cron(0/10 * ? * * *)"), []found{{"schedule-expression", W, rulePath + ".schedule_expression", 2, 1}}},
 		{"schedule rate", sched("rate(1 day)"), schedBad},
 		{"schedule five fields", sched("cron(0 5 * * ?)"), schedBad},
 		{"schedule minute 60", sched("cron(60 5 ? * * *)"), schedBad},

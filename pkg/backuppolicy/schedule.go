@@ -396,6 +396,19 @@ func (s *Schedule) LongestGap() (gap time.Duration, bounded bool) {
 	return time.Duration(longest) * time.Minute, true
 }
 
+// ShortestGap returns the shortest time between two runs on the same
+// day, or 0 when the schedule runs at most once a day.
+func (s *Schedule) ShortestGap() time.Duration {
+	times := s.timesOfDay()
+	shortest := 0
+	for i := 1; i < len(times); i++ {
+		if d := times[i] - times[i-1]; shortest == 0 || d < shortest {
+			shortest = d
+		}
+	}
+	return time.Duration(shortest) * time.Minute
+}
+
 // Runs reports whether the schedule runs at all.
 func (s *Schedule) Runs() bool { return len(s.runDays()) > 0 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Severity says whether an Issue stops a policy from being sent.
@@ -585,6 +586,11 @@ func (v *validator) rule(r *Node, path string) {
 			v.add("schedule-expression", join(path, "schedule_expression"), val.Pos, "must be a cron(...) string")
 		} else if msg := checkSchedule(val.Text); msg != "" {
 			v.add("schedule-expression", join(path, "schedule_expression"), val.Pos, "%s", msg)
+		} else if s, _ := ParseSchedule(val.Text); s.ShortestGap() > 0 && s.ShortestGap() < time.Hour {
+			// AWS Backup's CreateBackupPlan answers "The interval between
+			// backup jobs shouldn't be less than 60 minutes" (reported by
+			// users; no documentation page states it), so a warning.
+			v.warn("schedule-expression", join(path, "schedule_expression"), val.Pos, "runs every %d minutes; AWS Backup answers that backup jobs must not be less than 60 minutes apart", int(s.ShortestGap().Minutes()))
 		}
 	}
 	// "If this value is included, it must be at least 60 minutes to avoid

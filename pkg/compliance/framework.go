@@ -458,9 +458,9 @@ type parameters struct {
 	accounts       []string
 }
 
-var (
-	accountID = regexp.MustCompile(`^\d{12}$`)
-)
+var accountID = regexp.MustCompile(`^\d{12}$`)
+
+const maxCrossAccounts = 5
 
 // parseParameters reads a control's parameters, with the defaults of the
 // AWS Config managed rules behind the controls (AWS Config Developer
@@ -529,6 +529,12 @@ func parseParameters(c Control) (parameters, error) {
 	}
 	if p.accounts, err = list(crossAccountList, accountID.MatchString, "a 12-digit account ID"); err != nil {
 		return p, err
+	}
+	// "You can add up to 5 accounts for the control to evaluate." (AWS
+	// Backup Developer Guide, "Controls and remediation", cross-account
+	// backup copy control)
+	if len(p.accounts) > maxCrossAccounts {
+		return p, fmt.Errorf("parameter %s: %d accounts (at most %d)", crossAccountList, len(p.accounts), maxCrossAccounts)
 	}
 	return p, nil
 }

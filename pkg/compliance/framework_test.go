@@ -184,6 +184,8 @@ func TestReadFrameworkErrors(t *testing.T) {
 			"parameter requiredFrequencyValue: 32 days (at most 31)"},
 		{"bad Region", "controls:\n  - name: BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION\n    parameters: {crossRegionList: 'us-west-2,Oregon'}\n",
 			`parameter crossRegionList: "Oregon" is not a Region code such as us-west-2`},
+		{"six accounts", "controls:\n  - name: BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT\n    parameters: {crossAccountList: '111111111111,222222222222,333333333333,444444444444,555555555555,666666666666'}\n",
+			"parameter crossAccountList: 6 accounts (at most 5)"},
 		{"bad account", "controls:\n  - name: BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT\n    parameters: {crossAccountList: '1234'}\n",
 			`parameter crossAccountList: "1234" is not a 12-digit account ID`},
 		{"template without a framework", "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n", "no AWS::Backup::Framework resource"},
