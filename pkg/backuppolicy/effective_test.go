@@ -45,6 +45,22 @@ func decoded(t testing.TB, n *Node) any {
 	return v
 }
 
+// checkExample merges the policy files of levels and compares the result
+// with the effective policy in file and the ignored operators with
+// wantIgnored.
+func checkExample(t *testing.T, policyType, file string, levels [][]string, wantIgnored []string) EffectiveResult {
+	t.Helper()
+	res, err := Effective(policyType, parseLevels(t, levels...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(decoded(t, loadPolicy(t, file)), decoded(t, res.Policy)); diff != "" {
+		t.Errorf("effective policy (-want +got):\n%s", diff)
+	}
+	checkIgnored(t, res, wantIgnored)
+	return res
+}
+
 // checkIgnored compares the ignored operators, as "path operator".
 func checkIgnored(t *testing.T, res EffectiveResult, want []string) {
 	t.Helper()
@@ -80,15 +96,7 @@ func TestEffectiveUserGuideExamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := Effective("TAG_POLICY", parseLevels(t, tt.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := decoded(t, loadPolicy(t, f(tt.name, "effective.json")))
-			if diff := cmp.Diff(want, decoded(t, res.Policy)); diff != "" {
-				t.Errorf("effective policy (-want +got):\n%s", diff)
-			}
-			checkIgnored(t, res, tt.wantIgnored)
+			checkExample(t, "TAG_POLICY", f(tt.name, "effective.json"), tt.levels, tt.wantIgnored)
 		})
 	}
 }
@@ -140,15 +148,7 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := Effective("BACKUP_POLICY", parseLevels(t, tt.levels...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := decoded(t, loadPolicy(t, f(tt.name, "effective.json")))
-			if diff := cmp.Diff(want, decoded(t, res.Policy)); diff != "" {
-				t.Errorf("effective policy (-want +got):\n%s", diff)
-			}
-			checkIgnored(t, res, tt.wantIgnored)
+			res := checkExample(t, "BACKUP_POLICY", f(tt.name, "effective.json"), tt.levels, tt.wantIgnored)
 			if diff := cmp.Diff(tt.wantInvalid, invalidIn(res.Policy)); diff != "" {
 				t.Errorf("CheckEffective (-want +got):\n%s", diff)
 			}
