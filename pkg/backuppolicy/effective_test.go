@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,27 +123,10 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 		{"backup-ex2-merge", [][]string{{page("cur-ex2-parent.json")}, {page("cur-ex2-child.json")}}, nil, nil},
 		// Every change of Example 5's child and the new plan of Example
 		// 2's child are ignored under Example 3's locked parent.
-		{"backup-ex3-locked", [][]string{{page("cur-ex3-parent.json")}, {page("cur-ex5-child.json"), page("cur-ex2-child.json")}}, []string{
-			"plans.PII_Backup_Plan.regions @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.target_backup_vault_name @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.move_to_cold_storage_after_days @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.delete_after_days @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.opt_in_to_archive_for_supported_resources @@assign",
-			"plans.Monthly_Backup_Plan ",
-		}, []string{copyColdTooShort}},
+		{"backup-ex3-locked", [][]string{{page("cur-ex3-parent.json")}, {page("cur-ex5-child.json"), page("cur-ex2-child.json")}}, append(slices.Clone(ex5ChildIgnored), "plans.Monthly_Backup_Plan "), []string{copyColdTooShort}},
 		// Example 4: @@append on plans lets the child add a plan; Example
 		// 5's child still cannot change the parent's plan.
-		{"backup-ex4-append-plans", [][]string{{f("backup-ex4-append-plans", "parent.json")}, {f("backup-ex4-append-plans", "child.json"), page("cur-ex5-child.json")}}, []string{
-			"plans.PII_Backup_Plan.regions @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.target_backup_vault_name @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.move_to_cold_storage_after_days @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.delete_after_days @@assign",
-			"plans.PII_Backup_Plan.rules.Hourly.lifecycle.opt_in_to_archive_for_supported_resources @@assign",
-		}, []string{copyColdTooShort}},
+		{"backup-ex4-append-plans", [][]string{{f("backup-ex4-append-plans", "parent.json")}, {f("backup-ex4-append-plans", "child.json"), page("cur-ex5-child.json")}}, ex5ChildIgnored, []string{copyColdTooShort}},
 		{"backup-ex5-override", [][]string{{page("cur-ex5-parent.json")}, {page("cur-ex5-child.json")}}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -164,6 +148,18 @@ func TestEffectiveBackupSyntaxExamples(t *testing.T) {
 	if diff := cmp.Diff([]string{"plans.pii_backup_plan.rules.hourly.lifecycle.delete_after_days cold-storage-retention"}, invalidIn(res.Policy)); diff != "" {
 		t.Errorf("Example 5 parent alone, CheckEffective (-want +got):\n%s", diff)
 	}
+}
+
+// ex5ChildIgnored: every assignment of Example 5's child, under a parent
+// that locks the plan.
+var ex5ChildIgnored = []string{
+	"plans.PII_Backup_Plan.regions @@assign",
+	"plans.PII_Backup_Plan.rules.Hourly.schedule_expression @@assign",
+	"plans.PII_Backup_Plan.rules.Hourly.start_backup_window_minutes @@assign",
+	"plans.PII_Backup_Plan.rules.Hourly.target_backup_vault_name @@assign",
+	"plans.PII_Backup_Plan.rules.Hourly.lifecycle.move_to_cold_storage_after_days @@assign",
+	"plans.PII_Backup_Plan.rules.Hourly.lifecycle.delete_after_days @@assign",
+	"plans.PII_Backup_Plan.rules.Hourly.lifecycle.opt_in_to_archive_for_supported_resources @@assign",
 }
 
 // copyColdTooShort: Example 3's parent keeps its copies 28 days and moves

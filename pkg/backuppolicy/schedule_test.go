@@ -50,16 +50,21 @@ func TestScheduleLongestGap(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ParseSchedule(tt.expr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, bounded := s.LongestGap()
+			got, bounded := mustSchedule(t, tt.expr).LongestGap()
 			if !bounded || got != tt.want {
 				t.Errorf("LongestGap(%s) = %v, %v; want %v, true", tt.expr, got, bounded, tt.want)
 			}
 		})
 	}
+}
+
+func mustSchedule(t *testing.T, expr string) *Schedule {
+	t.Helper()
+	s, err := ParseSchedule(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestScheduleUnbounded(t *testing.T) {
@@ -76,10 +81,7 @@ func TestScheduleUnbounded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ParseSchedule(tt.expr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := mustSchedule(t, tt.expr)
 			if _, bounded := s.LongestGap(); bounded {
 				t.Errorf("LongestGap(%s) is bounded, want unbounded", tt.expr)
 			}
