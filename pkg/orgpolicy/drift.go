@@ -2,11 +2,20 @@ package orgpolicy
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
 	"github.com/backup-as-code/orgbackup/internal/textdiff"
+	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // DriftKind names how a policy differs from the resource that declares it
@@ -93,4 +102,136 @@ func pretty(doc string) string {
 		return doc + "\n"
 	}
 	return b.String() + "\n"
+}
+
+// Declared is one Custom::BackupOrgPolicy resource of a template: its
+// logical ID and its properties as CloudFormation sends them.
+type Declared struct {
+	LogicalID  string
+	Properties map[string]any
+}
+
+// OwnedPolicy is a policy whose ownership tags name a stack and logical ID.
+type OwnedPolicy struct {
+	PolicyID, Name, Type string
+	StackID, LogicalID   string
+}
+
+// DriftReport is the drift of a stack's declared policies.
+type DriftReport struct {
+	// Resources are the declared resources, in the order given.
+	Resources []ResourceDrift
+	// Undeclared are policies whose tags name the stack but a logical ID
+	// it no longer declares: orphaned.
+	Undeclared []OwnedPolicy
+	// OtherStacks are policies owned by other stacks, whose existence
+	// decides whether they are orphaned (sorted by stack, logical ID).
+	OtherStacks []OwnedPolicy
+}
+
+// Drift compares the resources a stack declares with the organization,
+// read-only: it renders each resource as an Update would (the same
+// properties, content and ownership tags), reaches the organization as an
+// Update would (OrgManagementAccount, role, external ID), and lists the
+// policies of the declared types, matching them by ownership tags.
+// Calls: pages of ListPolicies per type, one ListTagsForResource per
+// policy, and DescribePolicy plus ListTargetsForPolicy pages per matched
+// policy; never a write.
+func (r *Resource) Drift(ctx context.Context, stackID string, declared []Declared) (DriftReport, error) {
+	type group struct {
+		access orgAccess
+		props  Properties
+		types  []string
+	}
+	var groups []*group
+	desired := make([]desiredPolicy, len(declared))
+	groupOf := make([]*group, len(declared))
+	for i, dec := range declared {
+		ev := cfn.Event{RequestType: cfn.RequestUpdate, StackID: stackID, LogicalResourceID: dec.LogicalID, ResourceProperties: dec.Properties}
+		p, d, err := r.desired(ctx, ev)
+		if err != nil {
+			return DriftReport{}, fmt.Errorf("%s: %w", dec.LogicalID, err)
+		}
+		desired[i] = d
+		a := access(p, stackID)
+		idx := slices.IndexFunc(groups, func(g *group) bool { return g.access == a })
+		if idx < 0 {
+			groups = append(groups, &group{access: a, props: p})
+			idx = len(groups) - 1
+		}
+		g := groups[idx]
+		if !slices.Contains(g.types, d.Type) {
+			g.types = append(g.types, d.Type)
+		}
+		groupOf[i] = g
+	}
+	rep := DriftReport{Resources: make([]ResourceDrift, len(declared))}
+	found := make([]*actualPolicy, len(declared))
+	for _, g := range groups {
+		org, err := r.connector.Organizations(ctx, g.access)
+		if err != nil {
+			return DriftReport{}, fmt.Errorf("connecting to the organization: %w", awsclient.Short(err))
+		}
+		for _, typ := range g.types {
+			pages := organizations.NewListPoliciesPaginator(org, &organizations.ListPoliciesInput{Filter: types.PolicyType(typ)})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if err != nil {
+					return DriftReport{}, fmt.Errorf("listing Organizations policies of type %s: %w", typ, awsclient.Short(err))
+				}
+				for _, s := range page.Policies {
+					id := aws.ToString(s.Id)
+					tags, err := findTags(ctx, org, id)
+					if err != nil {
+						return DriftReport{}, err
+					}
+					owner, known := ownership(tags)
+					if !known {
+						continue // not this project's
+					}
+					op := OwnedPolicy{PolicyID: id, Name: aws.ToString(s.Name), Type: typ, StackID: owner.StackID, LogicalID: owner.LogicalID}
+					if owner.StackID != stackID {
+						rep.OtherStacks = append(rep.OtherStacks, op)
+						continue
+					}
+					i := slices.IndexFunc(declared, func(d Declared) bool { return d.LogicalID == owner.LogicalID })
+					if i < 0 || groupOf[i] != g || desired[i].Type != typ {
+						rep.Undeclared = append(rep.Undeclared, op)
+						continue
+					}
+					a, err := describeWithTags(ctx, org, s, tags)
+					if err != nil {
+						return DriftReport{}, err
+					}
+					found[i] = &a
+				}
+			}
+		}
+	}
+	for i, dec := range declared {
+		rep.Resources[i] = driftOf(dec.LogicalID, desired[i], found[i])
+	}
+	slices.SortFunc(rep.OtherStacks, func(a, b OwnedPolicy) int {
+		return cmp.Or(cmp.Compare(a.StackID, b.StackID), cmp.Compare(a.LogicalID, b.LogicalID), cmp.Compare(a.PolicyID, b.PolicyID))
+	})
+	return rep, nil
+}
+
+// describeWithTags reads a listed policy's content and targets; its tags
+// were read already.
+func describeWithTags(ctx context.Context, org organizationsAPI, s types.PolicySummary, tags map[string]string) (actualPolicy, error) {
+	id := aws.ToString(s.Id)
+	out, err := org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: s.Id})
+	if err != nil {
+		return actualPolicy{}, fmt.Errorf("describing Organizations policy (%s): %w", id, awsclient.Short(err))
+	}
+	ps := out.Policy.PolicySummary
+	a := actualPolicy{
+		ID: id, ARN: aws.ToString(ps.Arn), Name: aws.ToString(ps.Name), Description: aws.ToString(ps.Description),
+		Type: string(ps.Type), Content: aws.ToString(out.Policy.Content), Tags: tags,
+	}
+	if a.Targets, err = findTargets(ctx, org, id); err != nil {
+		return actualPolicy{}, err
+	}
+	return a, nil
 }
