@@ -34,6 +34,8 @@
 //	schedule-expression        error     cron( 6 fields ) with ranges, exactly one ? in dom/dow     API ScheduleExpression; EventBridge cron reference
 //	                                     (ParseSchedule, shared with pkg/compliance)
 //	schedule-expression        warning   runs less than 60 minutes apart                            AWS Backup's API error (no doc page)
+//	schedule-expression        warning   Quartz forms EventBridge does not document: wrapping       EventBridge cron reference
+//	                                     ranges, L-n, / in day-of-week, L or W beside other values
 //	schedule-timezone          error     schedule_expression_timezone not in org policies           research notes §1.2 (not on ORG)
 //	start-window               error     start_backup_window_minutes integer 60..52,560,000         API StartWindowMinutes
 //	completion-window          error     integer ≤ 52,560,000 (warning: < start window + 60)         see note

@@ -55,6 +55,7 @@ func TestRules(t *testing.T) {
 		return inRule(`"schedule_expression":{"@@assign":` + "\n" + `"` + expr + `"}`)
 	}
 	schedBad := []found{{"schedule-expression", E, rulePath + ".schedule_expression", 2, 1}}
+	schedUndocumented := []found{{"schedule-expression", W, rulePath + ".schedule_expression", 2, 1}}
 	role := func(arn string) string {
 		return inPlan(`"selections":{"tags":{"S":{"iam_role_arn":{"@@assign":` + "\n" + `"` + arn + `"}}}}`)
 	}
@@ -92,9 +93,14 @@ func TestRules(t *testing.T) {
 		{"schedule weekdays", sched("cron(0 5 ? * MON-FRI *)"), nil},
 		// Once read differently by the validator and the compliance check;
 		// now one parser (schedule.go).
-		{"schedule wrapping hours", sched("cron(0 22-2 ? * * *)"), nil},
-		{"schedule wrapping weekdays", sched("cron(0 5 ? * FRI-MON *)"), nil},
-		{"schedule L-n", sched("cron(0 5 L-3 * ? *)"), nil},
+		// Read as Quartz reads them, but not in EventBridge's documented
+		// syntax: warnings.
+		{"schedule wrapping hours", sched("cron(0 22-2 ? * * *)"), schedUndocumented},
+		{"schedule wrapping weekdays", sched("cron(0 5 ? * FRI-MON *)"), schedUndocumented},
+		{"schedule the same as two ranges", sched("cron(0 5 ? * FRI-SAT,SUN-MON *)"), nil},
+		{"schedule L-n", sched("cron(0 5 L-3 * ? *)"), schedUndocumented},
+		{"schedule increment in day-of-week", sched("cron(0 5 ? * MON/2 *)"), schedUndocumented},
+		{"schedule L beside other days", sched("cron(0 5 1,L * ? *)"), schedUndocumented},
 		{"schedule L-n beyond 30", sched("cron(0 5 L-31 * ? *)"), schedBad},
 		{"schedule with a leading space", sched(" cron(0 5 ? * * *)"), schedBad},
 		{"schedule several # expressions", sched("cron(0 5 ? * 6#3,2#1 *)"), schedBad},

@@ -27,6 +27,7 @@ const (
 // Schedule is a parsed AWS Backup schedule expression.
 type Schedule struct {
 	expr    string
+	fields  []string
 	minutes uint64 // bits 0-59
 	hours   uint32 // bits 0-23
 	months  uint16 // bits 1-12
@@ -67,7 +68,7 @@ var (
 // as the Quartz syntax EventBridge's follows, "LW", "L-n", "nL" and ranges
 // that wrap around (FRI-MON, 22-2): EventBridge documents them neither as
 // allowed nor as refused, and the policy manager must not refuse what AWS
-// may accept. Nothing around the expression is trimmed: AWS Backup takes
+// may accept; Undocumented lists them, for a warning. Nothing around the expression is trimmed: AWS Backup takes
 // the string as written.
 func ParseSchedule(expr string) (*Schedule, error) {
 	s := expr
@@ -84,7 +85,7 @@ func ParseSchedule(expr string) (*Schedule, error) {
 	if len(fields) != 6 {
 		return nil, fmt.Errorf("schedule %q: %d fields, want 6 (minutes hours day-of-month month day-of-week year)", expr, len(fields))
 	}
-	sch := &Schedule{expr: s}
+	sch := &Schedule{expr: s, fields: fields}
 	var err error
 	fail := func(name string, err error) (*Schedule, error) {
 		return nil, fmt.Errorf("schedule %q: %s: %w", expr, name, err)
@@ -394,6 +395,48 @@ func (s *Schedule) LongestGap() (gap time.Duration, bounded bool) {
 		return 0, false // beyond what a Duration holds: no schedule AWS accepts
 	}
 	return time.Duration(longest) * time.Minute, true
+}
+
+// fieldNames are the six fields, in order.
+var fieldNames = []string{"minutes", "hours", "day-of-month", "month", "day-of-week", "year"}
+
+// Undocumented lists the forms ParseSchedule reads as Quartz does that the
+// EventBridge "Cron expressions reference" does not document: ranges that
+// wrap around (its ranges run upward: "1-15 includes days 1 through 15"),
+// L-n in day-of-month, / in day-of-week (its table lists ", - * ? L #"),
+// and L or W beside other values. AWS Backup may refuse them; the
+// validator warns rather than refuses, as no AWS page says either way.
+func (s *Schedule) Undocumented() []string {
+	var out []string
+	note := func(i int, item, what string) {
+		out = append(out, fmt.Sprintf("%s %q: %s", fieldNames[i], item, what))
+	}
+	names := [][]string{nil, nil, nil, monthNames, weekdayNames, nil}
+	bounds := [][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {1, 7}, {minYear, maxYear}}
+	for i, field := range s.fields {
+		items := strings.Split(field, ",")
+		for _, item := range items {
+			rng, _, hasStep := strings.Cut(item, "/")
+			switch {
+			case i == 2 && strings.HasPrefix(item, "L-"):
+				note(i, item, "L-n (n days before the last) is not in EventBridge's documented syntax")
+				continue
+			case i == 4 && hasStep:
+				note(i, item, "an increment in day-of-week is not in EventBridge's documented syntax")
+			}
+			if (i == 2 || i == 4) && len(items) > 1 && strings.ContainsAny(item, "LW") && !strings.EqualFold(item, "WED") {
+				note(i, item, "L or W beside other values is not in EventBridge's documented syntax")
+			}
+			if a, b, ok := strings.Cut(rng, "-"); ok && !(i == 2 && strings.HasPrefix(rng, "L")) {
+				lo, err1 := value(a, bounds[i][0], bounds[i][1], names[i])
+				hi, err2 := value(b, bounds[i][0], bounds[i][1], names[i])
+				if err1 == nil && err2 == nil && hi < lo {
+					note(i, item, "a range that wraps around is not in EventBridge's documented syntax; a list of two ranges says the same")
+				}
+			}
+		}
+	}
+	return out
 }
 
 // ShortestGap returns the shortest time between two runs on the same

@@ -147,6 +147,7 @@ func FuzzParseSchedule(f *testing.F) {
 		if err != nil {
 			return
 		}
+		_ = s.Undocumented()
 		gap, bounded := s.LongestGap()
 		if bounded && (gap <= 0 || gap > 100*366*day) {
 			t.Fatalf("LongestGap(%q) = %v", expr, gap)

@@ -586,11 +586,18 @@ func (v *validator) rule(r *Node, path string) {
 			v.add("schedule-expression", join(path, "schedule_expression"), val.Pos, "must be a cron(...) string")
 		} else if msg := checkSchedule(val.Text); msg != "" {
 			v.add("schedule-expression", join(path, "schedule_expression"), val.Pos, "%s", msg)
-		} else if s, _ := ParseSchedule(val.Text); s.ShortestGap() > 0 && s.ShortestGap() < time.Hour {
-			// AWS Backup's CreateBackupPlan answers "The interval between
-			// backup jobs shouldn't be less than 60 minutes" (reported by
-			// users; no documentation page states it), so a warning.
-			v.warn("schedule-expression", join(path, "schedule_expression"), val.Pos, "runs every %d minutes; AWS Backup answers that backup jobs must not be less than 60 minutes apart", int(s.ShortestGap().Minutes()))
+		} else {
+			s, _ := ParseSchedule(val.Text)
+			p := join(path, "schedule_expression")
+			if g := s.ShortestGap(); g > 0 && g < time.Hour {
+				// AWS Backup's CreateBackupPlan answers "The interval
+				// between backup jobs shouldn't be less than 60 minutes"
+				// (reported by users; no documentation page states it).
+				v.warn("schedule-expression", p, val.Pos, "runs every %d minutes; AWS Backup answers that backup jobs must not be less than 60 minutes apart", int(g.Minutes()))
+			}
+			for _, u := range s.Undocumented() {
+				v.warn("schedule-expression", p, val.Pos, "%s: AWS Backup may refuse it", u)
+			}
 		}
 	}
 	// "If this value is included, it must be at least 60 minutes to avoid
