@@ -68,8 +68,8 @@ var (
 // as the Quartz syntax EventBridge's follows, "LW", "L-n", "nL" and ranges
 // that wrap around (FRI-MON, 22-2): EventBridge documents them neither as
 // allowed nor as refused, and the policy manager must not refuse what AWS
-// may accept; Undocumented lists them, for a warning. Nothing around the expression is trimmed: AWS Backup takes
-// the string as written.
+// may accept; Undocumented lists them, for a warning. Nothing around the
+// expression is trimmed: AWS Backup takes the string as written.
 func ParseSchedule(expr string) (*Schedule, error) {
 	s := expr
 	inner, ok := strings.CutPrefix(s, "cron(")
@@ -427,7 +427,7 @@ func (s *Schedule) Undocumented() []string {
 			if (i == 2 || i == 4) && len(items) > 1 && strings.ContainsAny(item, "LW") && !strings.EqualFold(item, "WED") {
 				note(i, item, "L or W beside other values is not in EventBridge's documented syntax")
 			}
-			if a, b, ok := strings.Cut(rng, "-"); ok && !(i == 2 && strings.HasPrefix(rng, "L")) {
+			if a, b, ok := strings.Cut(rng, "-"); ok && (i != 2 || !strings.HasPrefix(rng, "L")) {
 				lo, err1 := value(a, bounds[i][0], bounds[i][1], names[i])
 				hi, err2 := value(b, bounds[i][0], bounds[i][1], names[i])
 				if err1 == nil && err2 == nil && hi < lo {
