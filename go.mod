@@ -25,6 +25,9 @@ require (
 
 require (
 	github.com/BurntSushi/toml v1.6.0
+	// v1.82.3: later releases need newer core modules (smithy-go v1.28.9)
+	// than the rest of the SDK here.
+	github.com/aws/aws-sdk-go-v2/service/cloudformation v1.82.3
 	go.yaml.in/yaml/v3 v3.0.6
 )
 

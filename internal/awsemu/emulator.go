@@ -48,15 +48,16 @@ type Emulator struct {
 
 	// mu guards every service's state; handlers run one at a time, like
 	// requests serialized by a real service's consistency.
-	mu        sync.Mutex
-	services  map[string]service
-	orgs      *orgService
-	sts       *stsService
-	s3        *s3Service
-	backup    *backupService
-	tagging   *taggingService
-	ec2       *ec2Service
-	responses *responseStore
+	mu             sync.Mutex
+	services       map[string]service
+	orgs           *orgService
+	sts            *stsService
+	cloudformation *cloudFormation
+	s3             *s3Service
+	backup         *backupService
+	tagging        *taggingService
+	ec2            *ec2Service
+	responses      *responseStore
 
 	identities *identities
 	faults     faultSet
@@ -100,16 +101,18 @@ func Start(opts Options) (*Emulator, error) {
 	e.sts = newSTS(e.identities, opts.MaxCredentialLifetime)
 	orgs.allowed = e.sts.allows
 	e.s3 = newS3()
+	e.cloudformation = newCloudFormation()
 	e.backup = newBackup(opts.PageSize)
 	e.tagging = newTagging(opts.PageSize)
 	e.ec2 = newEC2(opts.PageSize, e.tagging)
 	e.services = map[string]service{
-		"organizations": newJSONProtocol("AWSOrganizationsV20161128", orgs.operations(), unrecognizedClientJSON),
-		"sts":           newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
-		"s3":            e.s3.protocol(),
-		"backup":        e.backup.protocol(),
-		"tagging":       newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
-		"ec2":           newEC2QueryProtocol("http://ec2.amazonaws.com/doc/2016-11-15/", e.ec2.operations()),
+		"organizations":  newJSONProtocol("AWSOrganizationsV20161128", orgs.operations(), unrecognizedClientJSON),
+		"sts":            newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
+		"cloudformation": newQueryProtocol("http://cloudformation.amazonaws.com/doc/2010-05-15/", e.cloudformation.operations()),
+		"s3":             e.s3.protocol(),
+		"backup":         e.backup.protocol(),
+		"tagging":        newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
+		"ec2":            newEC2QueryProtocol("http://ec2.amazonaws.com/doc/2016-11-15/", e.ec2.operations()),
 	}
 	if path := os.Getenv(CallLogEnv); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)

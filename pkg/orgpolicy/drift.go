@@ -5,14 +5,19 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/backup-as-code/orgbackup/internal/textdiff"
 	"github.com/backup-as-code/orgbackup/pkg/awsclient"
@@ -234,4 +239,55 @@ func describeWithTags(ctx context.Context, org organizationsAPI, s types.PolicyS
 		return actualPolicy{}, err
 	}
 	return a, nil
+}
+
+// StackDescriber is the CloudFormation call the orphan check makes.
+type StackDescriber interface {
+	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+}
+
+// OrphanCheck is what the orphan check found for policies of other stacks.
+type OrphanCheck struct {
+	// Orphaned are the policies whose stack is gone.
+	Orphaned []OwnedPolicy
+	// Unchecked are the policies whose stack is in another account or
+	// Region than the CloudFormation client's, which cannot see it.
+	Unchecked []OwnedPolicy
+}
+
+// Orphans asks CloudFormation, once per distinct stack, whether the stacks
+// named in the ownership tags of policies still exist. A stack is asked
+// for by its unique ID, so that a deleted one is found: DescribeStacks
+// shows it as DELETE_COMPLETE for 90 days, and answers ValidationError
+// ("does not exist") after that (AWS CloudFormation API Reference,
+// DescribeStacks). Both count as gone. account and region are the
+// client's: a stack ID elsewhere is left unchecked.
+func Orphans(ctx context.Context, cf StackDescriber, account, region string, policies []OwnedPolicy) (OrphanCheck, error) {
+	var out OrphanCheck
+	gone := map[string]bool{}
+	for _, p := range policies {
+		a, err := arn.Parse(p.StackID)
+		if err != nil || a.AccountID != account || a.Region != region {
+			out.Unchecked = append(out.Unchecked, p)
+			continue
+		}
+		isGone, asked := gone[p.StackID]
+		if !asked {
+			resp, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(p.StackID)})
+			var apiErr smithy.APIError
+			switch {
+			case errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError":
+				isGone = true
+			case err != nil:
+				return OrphanCheck{}, fmt.Errorf("describing stack %s: %w", p.StackID, awsclient.Short(err))
+			default:
+				isGone = len(resp.Stacks) == 0 || resp.Stacks[0].StackStatus == cftypes.StackStatusDeleteComplete
+			}
+			gone[p.StackID] = isGone
+		}
+		if isGone {
+			out.Orphaned = append(out.Orphaned, p)
+		}
+	}
+	return out, nil
 }

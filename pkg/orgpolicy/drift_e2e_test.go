@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/google/go-cmp/cmp"
@@ -154,5 +155,47 @@ func TestDriftOwnership(t *testing.T) {
 	wantCalls := map[string]int{"ListPolicies": 1, "ListTagsForResource": policies, "DescribePolicy": 1, "ListTargetsForPolicy": 1}
 	if diff := cmp.Diff(wantCalls, calls); diff != "" {
 		t.Errorf("calls for %d policies (-want +got):\n%s", policies, diff)
+	}
+}
+
+// TestOrphans: a policy is orphaned when the stack its tags name is
+// deleted (DescribeStacks by unique ID: DELETE_COMPLETE) or unknown
+// (ValidationError); a running stack's is not; a stack in another Region
+// is left unchecked. One DescribeStacks per distinct stack.
+func TestOrphans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	emu := awsemu.New(t, awsemu.Options{})
+	running := emu.AddStack("222222222222", "us-east-1", "backup-org-policies")
+	deleted := emu.AddStack("222222222222", "us-east-1", "old-policies")
+	emu.DeleteStack(deleted)
+	never := "arn:aws:cloudformation:us-east-1:222222222222:stack/never/00000000-0000-4000-8000-000000000000"
+	elsewhere := "arn:aws:cloudformation:eu-west-1:222222222222:stack/eu/00000000-0000-4000-8000-000000000001"
+	owned := func(id, stack string) orgpolicy.OwnedPolicy {
+		return orgpolicy.OwnedPolicy{PolicyID: id, Name: id, Type: "BACKUP_POLICY", StackID: stack, LogicalID: "Daily"}
+	}
+	policies := []orgpolicy.OwnedPolicy{
+		owned("p-running1", running), owned("p-deleted1", deleted), owned("p-deleted2", deleted),
+		owned("p-never001", never), owned("p-elsewher", elsewhere),
+	}
+	// A reader outside the functions' roles (the IAM check of the suite
+	// holds the functions' roles to their grants).
+	cfg, err := awsclient.Load(ctx, awsclient.Options{ConfigOptions: emu.ConfigOptions(emu.CredentialsFor("arn:aws:iam::222222222222:user/reader"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := orgpolicy.Orphans(ctx, cloudformation.NewFromConfig(cfg), "222222222222", cfg.Region, policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := orgpolicy.OrphanCheck{
+		Orphaned:  []orgpolicy.OwnedPolicy{policies[1], policies[2], policies[3]},
+		Unchecked: []orgpolicy.OwnedPolicy{policies[4]},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("orphans (-want +got):\n%s", diff)
+	}
+	if n := emu.CountCalls("cloudformation", "DescribeStacks"); n != 3 {
+		t.Errorf("%d DescribeStacks calls, want 3 (one per distinct stack in this account and Region)", n)
 	}
 }

@@ -1,0 +1,95 @@
+package awsemu
+
+import (
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
+
+// Stack is a CloudFormation stack as DescribeStacks shows it.
+type Stack struct {
+	ID, Name, Status string
+	Created          time.Time
+}
+
+// cloudFormation models DescribeStacks, which the drift check uses to tell
+// whether the stack named in a policy's ownership tags still exists.
+type cloudFormation struct {
+	mu     sync.Mutex
+	stacks []Stack
+	seq    int
+}
+
+func newCloudFormation() *cloudFormation { return &cloudFormation{} }
+
+func (s *cloudFormation) operations() map[string]queryOp {
+	return map[string]queryOp{"DescribeStacks": s.describeStacks}
+}
+
+// AddStack adds a running stack (CREATE_COMPLETE) in account and region
+// and returns its unique stack ID.
+func (e *Emulator) AddStack(account, region, name string) string {
+	s := e.cloudformation
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	id := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/%08x-0000-4000-8000-%012x", Partition(region), region, account, name, s.seq, s.seq)
+	s.stacks = append(s.stacks, Stack{ID: id, Name: name, Status: "CREATE_COMPLETE", Created: time.Now().UTC()})
+	return id
+}
+
+// DeleteStack deletes a stack: DescribeStacks then finds it only by its
+// unique ID, as DELETE_COMPLETE.
+func (e *Emulator) DeleteStack(id string) {
+	s := e.cloudformation
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.stacks {
+		if s.stacks[i].ID == id {
+			s.stacks[i].Status = "DELETE_COMPLETE"
+		}
+	}
+}
+
+type stackXML struct {
+	StackID      string `xml:"StackId"`
+	StackName    string
+	StackStatus  string
+	CreationTime string
+}
+
+// describeStacks: "If the stack doesn't exist, a ValidationError is
+// returned." StackName is "the name or the unique stack ID ... Running
+// stacks: You can specify either the stack's name or its unique stack ID.
+// Deleted stacks: You must specify the unique stack ID." (AWS
+// CloudFormation API Reference, DescribeStacks). A deleted stack is shown
+// for 90 days after deletion; the emulator never ages them out. Only the
+// caller's account and the request's Region have its stacks.
+func (s *cloudFormation) describeStacks(c *call, form url.Values) (any, *APIError) {
+	name := form.Get("StackName")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []stackXML
+	for _, st := range s.stacks {
+		a, _ := arn.Parse(st.ID)
+		if a.AccountID != c.caller.Account || a.Region != c.region {
+			continue
+		}
+		deleted := st.Status == "DELETE_COMPLETE"
+		switch {
+		case name == "" && !deleted,
+			name == st.ID,
+			name == st.Name && !deleted:
+			out = append(out, stackXML{StackID: st.ID, StackName: st.Name, StackStatus: st.Status, CreationTime: st.Created.Format(time.RFC3339)})
+		}
+	}
+	if name != "" && len(out) == 0 {
+		return nil, clientError("ValidationError", "Stack with id %s does not exist", name)
+	}
+	return struct {
+		Stacks []stackXML `xml:"Stacks>member"`
+	}{out}, nil
+}
