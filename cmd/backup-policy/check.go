@@ -61,7 +61,7 @@ func runCheck(c *cli, args []string) int {
 			return c.inputError(err)
 		}
 		effective[i] = res.Policy
-		regions = append(regions, planRegions(res.Policy)...)
+		regions = append(regions, compliance.PlanRegions(res.Policy)...)
 	}
 	// A framework is deployed in each Region and evaluates that Region's
 	// resources; a template may leave a control out in some Regions (the
@@ -133,27 +133,6 @@ func readFrameworkIn(path string, o *common, regions []string) ([]compliance.Con
 		}
 	}
 	return out, nil
-}
-
-// planRegions are the Regions the plans of an effective policy run in.
-func planRegions(effective *backuppolicy.Node) []string {
-	var out []string
-	plans := effective.Get("plans")
-	if plans == nil {
-		return nil
-	}
-	for _, p := range plans.Members {
-		regions := p.Value.Get("regions")
-		if regions == nil {
-			continue
-		}
-		for _, r := range regions.Elems {
-			if r.Kind == backuppolicy.String {
-				out = append(out, r.Text)
-			}
-		}
-	}
-	return out
 }
 
 const checkSchemaHelp = `check's findings also carry "account", and for a control "plan",

@@ -67,7 +67,9 @@ type stackXML struct {
 // Deleted stacks: You must specify the unique stack ID." (AWS
 // CloudFormation API Reference, DescribeStacks). A deleted stack is shown
 // for 90 days after deletion; the emulator never ages them out. Only the
-// caller's account and the request's Region have its stacks.
+// caller's account and the request's Region have its stacks. Without
+// StackName it lists every running stack in one page (NextToken is not
+// modeled: the code asks for one stack at a time).
 func (s *cloudFormation) describeStacks(c *call, form url.Values) (any, *APIError) {
 	name := form.Get("StackName")
 	s.mu.Lock()

@@ -124,7 +124,9 @@ func faultError(service string, kind FaultKind) *APIError {
 		switch service {
 		case "s3":
 			return withStatus(clientError("SlowDown", "Please reduce your request rate."), http.StatusServiceUnavailable)
-		case "sts":
+		case "sts", "cloudformation":
+			// Both query-protocol services answer Throttling (the
+			// CloudFormation SDK model's retryable Throttling code).
 			return clientError("Throttling", "Rate exceeded")
 		case "tagging":
 			return clientError("ThrottledException", "Rate exceeded")
@@ -163,9 +165,10 @@ func faultError(service string, kind FaultKind) *APIError {
 		switch service {
 		case "sts", "s3":
 			return withStatus(clientError("AccessDenied", "Access denied (injected fault)."), http.StatusForbidden)
-		case "organizations":
+		case "organizations", "cloudformation":
 			// Organizations answers AccessDeniedException with HTTP 400
-			// (Organizations API Reference, each action's Errors).
+			// (Organizations API Reference, each action's Errors), and so
+			// does CloudFormation (API Reference, "Common Errors").
 			return clientError("AccessDeniedException", "Access denied (injected fault).")
 		case "ec2":
 			// EC2 API reference, "Error codes": UnauthorizedOperation.

@@ -503,12 +503,13 @@ func (s *Schedule) runDays() []int {
 	return out
 }
 
-// checkSchedule returns why expr is not an AWS Backup cron expression, or
-// "": ParseSchedule's reason without the expression, which the issue's
-// path and position already locate.
-func checkSchedule(expr string) string {
-	if _, err := ParseSchedule(expr); err != nil {
-		return strings.TrimPrefix(err.Error(), fmt.Sprintf("schedule %q: ", expr))
+// checkSchedule parses expr once for the validator: the schedule, or why
+// expr is not an AWS Backup cron expression (ParseSchedule's reason without
+// the expression, which the path and position already locate).
+func checkSchedule(expr string) (*Schedule, string) {
+	s, err := ParseSchedule(expr)
+	if err != nil {
+		return nil, strings.TrimPrefix(err.Error(), fmt.Sprintf("schedule %q: ", expr))
 	}
-	return ""
+	return s, ""
 }

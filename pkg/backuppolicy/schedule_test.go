@@ -141,7 +141,7 @@ func FuzzParseSchedule(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
 		s, err := ParseSchedule(expr)
-		if (err == nil) != (checkSchedule(expr) == "") {
+		if _, msg := checkSchedule(expr); (err == nil) != (msg == "") {
 			t.Fatalf("ParseSchedule and the validator disagree on %q: %v", expr, err)
 		}
 		if err != nil {

@@ -584,10 +584,9 @@ func (v *validator) rule(r *Node, path string) {
 	if val := assigned(r, "schedule_expression"); val != nil {
 		if val.Kind != String {
 			v.add("schedule-expression", join(path, "schedule_expression"), val.Pos, "must be a cron(...) string")
-		} else if msg := checkSchedule(val.Text); msg != "" {
+		} else if s, msg := checkSchedule(val.Text); msg != "" {
 			v.add("schedule-expression", join(path, "schedule_expression"), val.Pos, "%s", msg)
 		} else {
-			s, _ := ParseSchedule(val.Text)
 			p := join(path, "schedule_expression")
 			if g := s.ShortestGap(); g > 0 && g < time.Hour {
 				// AWS Backup's CreateBackupPlan answers "The interval

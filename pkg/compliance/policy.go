@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -173,4 +174,15 @@ func texts(n *backuppolicy.Node) []string {
 		}
 	}
 	return out
+}
+
+// PlanRegions are the Regions the plans of an effective policy run in,
+// sorted, each once: where a framework evaluates them.
+func PlanRegions(effective *backuppolicy.Node) []string {
+	var out []string
+	for _, p := range readPolicy(effective) {
+		out = append(out, p.regions...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -16,17 +16,6 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/orgpolicy"
 )
 
-// adminClient is someone in the console of the management account: the
-// changes made out of band.
-func adminClient(t *testing.T, e *env) *organizations.Client {
-	t.Helper()
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{ConfigOptions: e.emu.ConfigOptions(e.emu.CredentialsFor("arn:aws:iam::111111111111:user/admin"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return organizations.NewFromConfig(cfg)
-}
-
 // TestDrift: each drift kind is found through the real SDK against the
 // emulated organization, nothing for an organization in sync, and drift
 // never writes.
@@ -35,13 +24,14 @@ func TestDrift(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name      string
-		outOfBand func(t *testing.T, org *organizations.Client, id string)
+		outOfBand func(t *testing.T, e *env, id string)
 		want      []orgpolicy.DriftKind
 		check     func(t *testing.T, r orgpolicy.ResourceDrift)
 	}{
 		{name: "in sync", want: []orgpolicy.DriftKind{orgpolicy.DriftInSync}},
 		{name: "content edited in the console", want: []orgpolicy.DriftKind{orgpolicy.DriftContent},
-			outOfBand: func(t *testing.T, org *organizations.Client, id string) {
+			outOfBand: func(t *testing.T, e *env, id string) {
+				org := adminClient(t, e)
 				content := strings.Replace(wantContent, `"35"`, `"7"`, 1)
 				if _, err := org.UpdatePolicy(ctx, &organizations.UpdatePolicyInput{PolicyId: aws.String(id), Content: aws.String(content)}); err != nil {
 					t.Fatal(err)
@@ -53,7 +43,8 @@ func TestDrift(t *testing.T) {
 				}
 			}},
 		{name: "a target detached in the console", want: []orgpolicy.DriftKind{orgpolicy.DriftTargets},
-			outOfBand: func(t *testing.T, org *organizations.Client, id string) {
+			outOfBand: func(t *testing.T, e *env, id string) {
+				org := adminClient(t, e)
 				if _, err := org.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(awsemu.SampleDevAccount)}); err != nil {
 					t.Fatal(err)
 				}
@@ -64,7 +55,8 @@ func TestDrift(t *testing.T) {
 				}
 			}},
 		{name: "a tag added in the console", want: []orgpolicy.DriftKind{orgpolicy.DriftTags},
-			outOfBand: func(t *testing.T, org *organizations.Client, id string) {
+			outOfBand: func(t *testing.T, e *env, id string) {
+				org := adminClient(t, e)
 				if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(id), Tags: []types.Tag{{Key: aws.String("cost-center"), Value: aws.String("42")}}}); err != nil {
 					t.Fatal(err)
 				}
@@ -75,16 +67,7 @@ func TestDrift(t *testing.T) {
 				}
 			}},
 		{name: "deleted in the console", want: []orgpolicy.DriftKind{orgpolicy.DriftMissing},
-			outOfBand: func(t *testing.T, org *organizations.Client, id string) {
-				for _, target := range []string{awsemu.SampleRootID, awsemu.SampleProdOU, awsemu.SampleDevAccount} {
-					if _, err := org.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)}); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if _, err := org.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: aws.String(id)}); err != nil {
-					t.Fatal(err)
-				}
-			}},
+			outOfBand: deleteOutOfBand},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +76,7 @@ func TestDrift(t *testing.T) {
 			p := props(t, nil)
 			id := e.create(t, p).PhysicalResourceID
 			if tt.outOfBand != nil {
-				tt.outOfBand(t, adminClient(t, e), id)
+				tt.outOfBand(t, e, id)
 			}
 			e.emu.ResetCalls()
 			rep, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}})
@@ -197,5 +180,41 @@ func TestOrphans(t *testing.T) {
 	}
 	if n := emu.CountCalls("cloudformation", "DescribeStacks"); n != 3 {
 		t.Errorf("%d DescribeStacks calls, want 3 (one per distinct stack in this account and Region)", n)
+	}
+}
+
+// TestDriftErrors: a read that fails ends drift and orphans with the error
+// and what was being read, never with a partial report.
+func TestDriftErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	p := props(t, nil)
+	e.create(t, p)
+	e.emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "ListTagsForResource", Kind: awsemu.FaultAccessDenied})
+	rep, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}})
+	if err == nil || !strings.Contains(err.Error(), "listing tags of Organizations policy") || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Errorf("Drift error = %v, want the tags read and AccessDeniedException", err)
+	}
+	if len(rep.Resources) > 0 {
+		t.Errorf("a partial report with the error: %+v", rep)
+	}
+	if _, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: props(t, map[string]any{"PolicyName": nil})}}); err == nil || !strings.Contains(err.Error(), logicalID+": ") || !strings.Contains(err.Error(), "PolicyName") {
+		t.Errorf("Drift of a resource without PolicyName: error = %v, want its logical ID and the property", err)
+	}
+
+	emu := awsemu.New(t, awsemu.Options{})
+	stack := emu.AddStack("222222222222", "us-east-1", "backup-org-policies")
+	emu.InjectFault(awsemu.Fault{Service: "cloudformation", Operation: "DescribeStacks", Kind: awsemu.FaultAccessDenied})
+	cfg, err := awsclient.Load(ctx, awsclient.Options{ConfigOptions: emu.ConfigOptions(emu.CredentialsFor("arn:aws:iam::222222222222:user/reader"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := orgpolicy.Orphans(ctx, cloudformation.NewFromConfig(cfg), "222222222222", cfg.Region, []orgpolicy.OwnedPolicy{{PolicyID: "p-abcd1234", StackID: stack}})
+	if err == nil || !strings.Contains(err.Error(), "describing stack "+stack) || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Errorf("Orphans error = %v, want the stack and AccessDeniedException", err)
+	}
+	if len(got.Orphaned) > 0 {
+		t.Errorf("an access error counted as gone: %+v", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
@@ -259,4 +260,15 @@ func ownerTags(extra map[string]string) map[string]string {
 	m := map[string]string{orgpolicy.OwnerStackTag: stackID, orgpolicy.OwnerLogicalIDTag: logicalID}
 	maps.Copy(m, extra)
 	return m
+}
+
+// adminClient is someone in the console of the management account: the
+// changes made out of band.
+func adminClient(t *testing.T, e *env) *organizations.Client {
+	t.Helper()
+	cfg, err := awsclient.Load(context.Background(), awsclient.Options{ConfigOptions: e.emu.ConfigOptions(e.emu.CredentialsFor("arn:aws:iam::111111111111:user/admin"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return organizations.NewFromConfig(cfg)
 }

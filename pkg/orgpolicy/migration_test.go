@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
-	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 // pythonRoleActions are the actions the earlier solution's org-admin role
@@ -29,11 +28,7 @@ var pythonRoleActions = []string{
 func earlierPolicy(t *testing.T, e *env, name string, tags map[string]string) string {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, awsclient.Options{ConfigOptions: e.emu.ConfigOptions(e.emu.CredentialsFor("arn:aws:iam::111111111111:user/admin"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	org := organizations.NewFromConfig(cfg)
+	org := adminClient(t, e)
 	in := &organizations.CreatePolicyInput{
 		Name: aws.String(name), Description: aws.String("from the Python solution"), Type: types.PolicyTypeBackupPolicy,
 		Content: aws.String(`{"plans":{"daily":{"regions":{"@@append":["us-east-1"]}}}}`),

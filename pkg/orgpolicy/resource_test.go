@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
-	"github.com/backup-as-code/orgbackup/pkg/awsclient"
 )
 
 func TestCreate(t *testing.T) {
@@ -574,11 +573,7 @@ func orgpolicyID(id string) bool { return strings.HasPrefix(id, "p-") }
 func deleteOutOfBand(t *testing.T, e *env, id string) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := awsclient.Load(ctx, awsclient.Options{ConfigOptions: e.emu.ConfigOptions(e.emu.CredentialsFor("arn:aws:iam::111111111111:user/admin"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	org := organizations.NewFromConfig(cfg)
+	org := adminClient(t, e)
 	for _, target := range e.policy(t, id).Targets {
 		if _, err := org.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(target)}); err != nil {
 			t.Fatal(err)
