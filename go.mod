@@ -28,6 +28,9 @@ require (
 	// v1.82.3: later releases need newer core modules (smithy-go v1.28.9)
 	// than the rest of the SDK here.
 	github.com/aws/aws-sdk-go-v2/service/cloudformation v1.82.3
+	// v1.47.9: v1.47.10 and later need aws-sdk-go-v2 v1.47.8 or newer (the
+	// scheduled drift check publishes its summary to SNS).
+	github.com/aws/aws-sdk-go-v2/service/sns v1.47.9
 	go.yaml.in/yaml/v3 v3.0.6
 )
 

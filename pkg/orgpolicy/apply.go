@@ -166,35 +166,35 @@ func detach(ctx context.Context, org organizationsAPI, id, target string) error 
 	return nil
 }
 
-// apply carries out a plan: the policy itself, then its tags, then new
-// attachments, and detachments last so no target is left uncovered.
+// apply carries out a plan: exactly its steps, in their order.
 func apply(ctx context.Context, org organizationsAPI, a actualPolicy, p policyPlan) error {
 	logger(ctx).Info("reconciling policy", slog.String("policyId", a.ID), slog.String("changes", p.summary()))
-	if p.Name != nil || p.Description != nil || p.Content != nil {
-		_, err := org.UpdatePolicy(ctx, &organizations.UpdatePolicyInput{
-			PolicyId: aws.String(a.ID), Name: p.Name, Description: p.Description, Content: p.Content,
-		})
+	for _, s := range p.steps(a) {
+		var err error
+		switch s.Operation {
+		case OpUpdatePolicy:
+			_, err = org.UpdatePolicy(ctx, &organizations.UpdatePolicyInput{
+				PolicyId: aws.String(a.ID), Name: p.Name, Description: p.Description, Content: p.Content,
+			})
+			if err != nil {
+				err = fmt.Errorf("updating Organizations policy (%s): %w", a.ID, awsclient.Short(err))
+			}
+		case OpTagResource:
+			if _, err = org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(a.ID), Tags: orgTags(s.Tags)}); err != nil {
+				err = fmt.Errorf("tagging Organizations policy (%s): %w", a.ID, awsclient.Short(err))
+			}
+		case OpUntagResource:
+			if _, err = org.UntagResource(ctx, &organizations.UntagResourceInput{ResourceId: aws.String(a.ID), TagKeys: s.TagKeys}); err != nil {
+				err = fmt.Errorf("untagging Organizations policy (%s): %w", a.ID, awsclient.Short(err))
+			}
+		case OpAttachPolicy:
+			err = attach(ctx, org, a.ID, a.Type, s.Target, p.EnableType)
+		case OpDetachPolicy:
+			err = detach(ctx, org, a.ID, s.Target)
+		default:
+			err = fmt.Errorf("reconciling Organizations policy (%s): step %s is not an in-place change", a.ID, s.Operation)
+		}
 		if err != nil {
-			return fmt.Errorf("updating Organizations policy (%s): %w", a.ID, awsclient.Short(err))
-		}
-	}
-	if len(p.SetTags) > 0 {
-		if _, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(a.ID), Tags: orgTags(p.SetTags)}); err != nil {
-			return fmt.Errorf("tagging Organizations policy (%s): %w", a.ID, awsclient.Short(err))
-		}
-	}
-	if len(p.RemoveTags) > 0 {
-		if _, err := org.UntagResource(ctx, &organizations.UntagResourceInput{ResourceId: aws.String(a.ID), TagKeys: p.RemoveTags}); err != nil {
-			return fmt.Errorf("untagging Organizations policy (%s): %w", a.ID, awsclient.Short(err))
-		}
-	}
-	for _, t := range p.Attach {
-		if err := attach(ctx, org, a.ID, a.Type, t, p.EnableType); err != nil {
-			return err
-		}
-	}
-	for _, t := range p.Detach {
-		if err := detach(ctx, org, a.ID, t); err != nil {
 			return err
 		}
 	}

@@ -46,21 +46,24 @@ const (
 // It is computed from the same plan the next Update would execute (newPlan),
 // so what drift reports is what a deploy would change back.
 type ResourceDrift struct {
-	LogicalID, PolicyID string
-	Kinds               []DriftKind
+	LogicalID string      `json:"logical_id"`
+	PolicyID  string      `json:"policy_id,omitempty"`
+	Kinds     []DriftKind `json:"kinds"`
 	// AttachedOutOfBand are targets the policy has and the resource does
 	// not declare; DetachedOutOfBand declared targets it lacks. Sorted.
-	AttachedOutOfBand, DetachedOutOfBand []string
+	AttachedOutOfBand []string `json:"attached_out_of_band,omitempty"`
+	DetachedOutOfBand []string `json:"detached_out_of_band,omitempty"`
 	// NameChange and DescriptionChange are [actual, declared] when they
 	// differ.
-	NameChange, DescriptionChange *[2]string
+	NameChange        *[2]string `json:"name_change,omitempty"`
+	DescriptionChange *[2]string `json:"description_change,omitempty"`
 	// ContentDiff is the unified diff from the organization's document to
 	// the declared one, both pretty-printed; "" when they are the same.
-	ContentDiff string
+	ContentDiff string `json:"content_diff,omitempty"`
 	// TagsChanged are the tags to set back (declared values);
 	// TagsAdded the tags added out of band, which an Update removes.
-	TagsChanged map[string]string
-	TagsAdded   []string
+	TagsChanged map[string]string `json:"tags_changed,omitempty"`
+	TagsAdded   []string          `json:"tags_added,omitempty"`
 }
 
 // driftOf classifies the difference between a declared policy and the
@@ -118,100 +121,167 @@ type Declared struct {
 
 // OwnedPolicy is a policy whose ownership tags name a stack and logical ID.
 type OwnedPolicy struct {
-	PolicyID, Name, Type string
-	StackID, LogicalID   string
+	PolicyID  string `json:"policy_id"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	StackID   string `json:"stack_id"`
+	LogicalID string `json:"logical_id"`
 }
 
 // DriftReport is the drift of a stack's declared policies.
 type DriftReport struct {
 	// Resources are the declared resources, in the order given.
-	Resources []ResourceDrift
+	Resources []ResourceDrift `json:"resources"`
 	// Undeclared are policies whose tags name the stack but a logical ID
 	// it no longer declares: orphaned.
-	Undeclared []OwnedPolicy
+	Undeclared []OwnedPolicy `json:"undeclared"`
 	// OtherStacks are policies owned by other stacks, whose existence
 	// decides whether they are orphaned (sorted by stack, logical ID).
-	OtherStacks []OwnedPolicy
+	OtherStacks []OwnedPolicy `json:"other_stacks"`
+}
+
+// ReadOptions say how drift and plan reach the organization: read-only.
+type ReadOptions struct {
+	// ReaderRoleName is the role assumed in a resource's
+	// OrgManagementAccount: the read-only role (cfn/org-admin-role.yaml,
+	// ReaderRole, Describe and List only), never the org-admin role the
+	// function assumes. Resources without OrgManagementAccount are read
+	// with the caller's own credentials.
+	ReaderRoleName string
+}
+
+// readAccess is access with the reader role in place of the org-admin
+// role. The external ID guards the function's role against a confused
+// deputy; the reader role's trust names its principals instead.
+func readAccess(p Properties, stackID string, ro ReadOptions) (orgAccess, error) {
+	if p.OrgManagementAccount != "" && ro.ReaderRoleName == "" {
+		return orgAccess{}, errors.New("OrgManagementAccount " + p.OrgManagementAccount + " is read through a read-only role: name it (ReaderRoleName)")
+	}
+	p.OrgAdminRoleName, p.ExternalID = ro.ReaderRoleName, ""
+	return access(p, stackID), nil
+}
+
+// listing is one ListPolicies: a policy type through one access.
+type listing struct {
+	access orgAccess
+	typ    string
+}
+
+// ownedPolicy is a listed policy with ownership tags.
+type ownedPolicy struct {
+	listing
+	summary types.PolicySummary
+	tags    map[string]string
+	owner   policyOwner
+}
+
+func (o ownedPolicy) public() OwnedPolicy {
+	return OwnedPolicy{PolicyID: aws.ToString(o.summary.Id), Name: aws.ToString(o.summary.Name), Type: o.typ, StackID: o.owner.StackID, LogicalID: o.owner.LogicalID}
+}
+
+// survey lists the policies of each listing once, all pages, and returns
+// those whose tags name an owner, with the clients it used.
+// Calls: pages of ListPolicies per listing and one ListTagsForResource per
+// policy listed.
+func (r *Resource) survey(ctx context.Context, lists []listing) ([]ownedPolicy, map[orgAccess]organizationsAPI, error) {
+	clients := map[orgAccess]organizationsAPI{}
+	var out []ownedPolicy
+	for _, l := range lists {
+		org := clients[l.access]
+		if org == nil {
+			var err error
+			if org, err = r.connector.Organizations(ctx, l.access); err != nil {
+				if l.access.RoleARN != "" {
+					return nil, nil, fmt.Errorf("connecting to the organization through %s: %w", l.access.RoleARN, awsclient.Short(err))
+				}
+				return nil, nil, fmt.Errorf("connecting to the organization: %w", awsclient.Short(err))
+			}
+			clients[l.access] = org
+		}
+		pages := organizations.NewListPoliciesPaginator(org, &organizations.ListPoliciesInput{Filter: types.PolicyType(l.typ)})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("listing Organizations policies of type %s: %w", l.typ, awsclient.Short(err))
+			}
+			for _, s := range page.Policies {
+				tags, err := findTags(ctx, org, aws.ToString(s.Id))
+				if err != nil {
+					return nil, nil, err
+				}
+				if owner, known := ownership(tags); known {
+					out = append(out, ownedPolicy{listing: l, summary: s, tags: tags, owner: owner})
+				}
+			}
+		}
+	}
+	return out, clients, nil
+}
+
+// addListing appends l unless lists has it.
+func addListing(lists []listing, l listing) []listing {
+	if slices.Contains(lists, l) {
+		return lists
+	}
+	return append(lists, l)
+}
+
+// declaredState renders a declared resource as an Update of stackID would
+// and says how drift and plan read its policy.
+func (r *Resource) declaredState(ctx context.Context, stackID string, dec Declared, ro ReadOptions) (Properties, desiredPolicy, listing, error) {
+	ev := cfn.Event{RequestType: cfn.RequestUpdate, StackID: stackID, LogicalResourceID: dec.LogicalID, ResourceProperties: dec.Properties}
+	p, d, err := r.desired(ctx, ev)
+	if err != nil {
+		return Properties{}, desiredPolicy{}, listing{}, fmt.Errorf("%s: %w", dec.LogicalID, err)
+	}
+	a, err := readAccess(p, stackID, ro)
+	if err != nil {
+		return Properties{}, desiredPolicy{}, listing{}, fmt.Errorf("%s: %w", dec.LogicalID, err)
+	}
+	return p, d, listing{access: a, typ: d.Type}, nil
 }
 
 // Drift compares the resources a stack declares with the organization,
 // read-only: it renders each resource as an Update would (the same
-// properties, content and ownership tags), reaches the organization as an
-// Update would (OrgManagementAccount, role, external ID), and lists the
-// policies of the declared types, matching them by ownership tags.
+// properties, content and ownership tags), reaches the organization the
+// properties name through the reader role (ro), and lists the policies of
+// the declared types, matching them by ownership tags.
 // Calls: pages of ListPolicies per type, one ListTagsForResource per
 // policy, and DescribePolicy plus ListTargetsForPolicy pages per matched
 // policy; never a write.
-func (r *Resource) Drift(ctx context.Context, stackID string, declared []Declared) (DriftReport, error) {
-	type group struct {
-		access orgAccess
-		props  Properties
-		types  []string
-	}
-	var groups []*group
+func (r *Resource) Drift(ctx context.Context, stackID string, declared []Declared, ro ReadOptions) (DriftReport, error) {
 	desired := make([]desiredPolicy, len(declared))
-	groupOf := make([]*group, len(declared))
+	lists := make([]listing, len(declared))
+	var all []listing
 	for i, dec := range declared {
-		ev := cfn.Event{RequestType: cfn.RequestUpdate, StackID: stackID, LogicalResourceID: dec.LogicalID, ResourceProperties: dec.Properties}
-		p, d, err := r.desired(ctx, ev)
+		_, d, l, err := r.declaredState(ctx, stackID, dec, ro)
 		if err != nil {
-			return DriftReport{}, fmt.Errorf("%s: %w", dec.LogicalID, err)
+			return DriftReport{}, err
 		}
-		desired[i] = d
-		a := access(p, stackID)
-		idx := slices.IndexFunc(groups, func(g *group) bool { return g.access == a })
-		if idx < 0 {
-			groups = append(groups, &group{access: a, props: p})
-			idx = len(groups) - 1
-		}
-		g := groups[idx]
-		if !slices.Contains(g.types, d.Type) {
-			g.types = append(g.types, d.Type)
-		}
-		groupOf[i] = g
+		desired[i], lists[i] = d, l
+		all = addListing(all, l)
+	}
+	owned, clients, err := r.survey(ctx, all)
+	if err != nil {
+		return DriftReport{}, err
 	}
 	rep := DriftReport{Resources: make([]ResourceDrift, len(declared))}
 	found := make([]*actualPolicy, len(declared))
-	for _, g := range groups {
-		org, err := r.connector.Organizations(ctx, g.access)
+	for _, o := range owned {
+		if o.owner.StackID != stackID {
+			rep.OtherStacks = append(rep.OtherStacks, o.public())
+			continue
+		}
+		i := slices.IndexFunc(declared, func(d Declared) bool { return d.LogicalID == o.owner.LogicalID })
+		if i < 0 || lists[i] != o.listing {
+			rep.Undeclared = append(rep.Undeclared, o.public())
+			continue
+		}
+		a, err := describeWithTags(ctx, clients[o.access], o.summary, o.tags)
 		if err != nil {
-			return DriftReport{}, fmt.Errorf("connecting to the organization: %w", awsclient.Short(err))
+			return DriftReport{}, err
 		}
-		for _, typ := range g.types {
-			pages := organizations.NewListPoliciesPaginator(org, &organizations.ListPoliciesInput{Filter: types.PolicyType(typ)})
-			for pages.HasMorePages() {
-				page, err := pages.NextPage(ctx)
-				if err != nil {
-					return DriftReport{}, fmt.Errorf("listing Organizations policies of type %s: %w", typ, awsclient.Short(err))
-				}
-				for _, s := range page.Policies {
-					id := aws.ToString(s.Id)
-					tags, err := findTags(ctx, org, id)
-					if err != nil {
-						return DriftReport{}, err
-					}
-					owner, known := ownership(tags)
-					if !known {
-						continue // not this project's
-					}
-					op := OwnedPolicy{PolicyID: id, Name: aws.ToString(s.Name), Type: typ, StackID: owner.StackID, LogicalID: owner.LogicalID}
-					if owner.StackID != stackID {
-						rep.OtherStacks = append(rep.OtherStacks, op)
-						continue
-					}
-					i := slices.IndexFunc(declared, func(d Declared) bool { return d.LogicalID == owner.LogicalID })
-					if i < 0 || groupOf[i] != g || desired[i].Type != typ {
-						rep.Undeclared = append(rep.Undeclared, op)
-						continue
-					}
-					a, err := describeWithTags(ctx, org, s, tags)
-					if err != nil {
-						return DriftReport{}, err
-					}
-					found[i] = &a
-				}
-			}
-		}
+		found[i] = &a
 	}
 	for i, dec := range declared {
 		rep.Resources[i] = driftOf(dec.LogicalID, desired[i], found[i])
@@ -249,10 +319,10 @@ type StackDescriber interface {
 // OrphanCheck is what the orphan check found for policies of other stacks.
 type OrphanCheck struct {
 	// Orphaned are the policies whose stack is gone.
-	Orphaned []OwnedPolicy
+	Orphaned []OwnedPolicy `json:"orphaned"`
 	// Unchecked are the policies whose stack is in another account or
 	// Region than the CloudFormation client's, which cannot see it.
-	Unchecked []OwnedPolicy
+	Unchecked []OwnedPolicy `json:"unchecked"`
 }
 
 // Orphans asks CloudFormation, once per distinct stack, whether the stacks

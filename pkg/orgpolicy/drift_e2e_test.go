@@ -79,7 +79,7 @@ func TestDrift(t *testing.T) {
 				tt.outOfBand(t, e, id)
 			}
 			e.emu.ResetCalls()
-			rep, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}})
+			rep, err := e.reader.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}}, ro)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func TestDriftOwnership(t *testing.T) {
 	id := e.create(t, p).PhysicalResourceID
 
 	e.emu.ResetCalls()
-	rep, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}})
+	rep, err := e.reader.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}}, ro)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,14 +192,14 @@ func TestDriftErrors(t *testing.T) {
 	p := props(t, nil)
 	e.create(t, p)
 	e.emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "ListTagsForResource", Kind: awsemu.FaultAccessDenied})
-	rep, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}})
+	rep, err := e.reader.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: p}}, ro)
 	if err == nil || !strings.Contains(err.Error(), "listing tags of Organizations policy") || !strings.Contains(err.Error(), "AccessDeniedException") {
 		t.Errorf("Drift error = %v, want the tags read and AccessDeniedException", err)
 	}
 	if len(rep.Resources) > 0 {
 		t.Errorf("a partial report with the error: %+v", rep)
 	}
-	if _, err := e.resource.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: props(t, map[string]any{"PolicyName": nil})}}); err == nil || !strings.Contains(err.Error(), logicalID+": ") || !strings.Contains(err.Error(), "PolicyName") {
+	if _, err := e.reader.Drift(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: props(t, map[string]any{"PolicyName": nil})}}, ro); err == nil || !strings.Contains(err.Error(), logicalID+": ") || !strings.Contains(err.Error(), "PolicyName") {
 		t.Errorf("Drift of a resource without PolicyName: error = %v, want its logical ID and the property", err)
 	}
 

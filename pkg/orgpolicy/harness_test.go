@@ -30,6 +30,10 @@ const (
 	logicalID   = "DailyBackupPolicy"
 	managerRole = "arn:aws:iam::222222222222:role/backup-org-policy-manager"
 	adminRole   = "arn:aws:iam::111111111111:role/BackupOrgPolicyManagerOrgAdmin"
+	// readerRole is cfn/org-admin-role.yaml's ReaderRole, which drift and
+	// plan assume; readerUser is the pipeline or person it trusts.
+	readerRole = "arn:aws:iam::111111111111:role/BackupOrgPolicyReader"
+	readerUser = "arn:aws:iam::222222222222:user/reader"
 	// wantContent is testdata/daily.json rendered with $vault = org-vault
 	// and PolicyRegions us-east-1,eu-west-1, minified; written out by hand
 	// so the test does not trust the renderer it checks.
@@ -44,6 +48,9 @@ type env struct {
 	emu      *awsemu.Emulator
 	handler  *customresource.Handler
 	resource *orgpolicy.Resource
+	// reader is drift and plan as the CLI runs them: readerUser's
+	// credentials, assuming readerRole (ro).
+	reader *orgpolicy.Resource
 	logs     *logcapture.Buffer
 	requests atomic.Int64
 	// deadline is the invocation time each request gets.
@@ -72,6 +79,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 		e.deadline = 30 * time.Second
 	}
 	e.emu.AddRole(awsemu.Role{ARN: adminRole, Trusted: []string{managerRole}})
+	// The reader role grants what cfn/org-admin-role.yaml's ReaderRole
+	// does, so a write through it would be refused.
+	e.emu.AddRole(awsemu.Role{ARN: readerRole, Trusted: []string{readerUser}, Actions: []string{
+		"organizations:ListPolicies", "organizations:DescribePolicy", "organizations:ListTargetsForPolicy", "organizations:ListTagsForResource",
+	}})
 	creds := e.emu.CredentialsFor("arn:aws:sts::222222222222:assumed-role/backup-org-policy-manager/backup-org-policy-manager")
 	if o.maxBackoff == 0 {
 		o.maxBackoff = 5 * time.Millisecond
@@ -90,6 +102,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 		defaults.OrgManagementAccount = awsemu.SampleManagementAccount
 	}
 	e.resource = orgpolicy.NewResource(cfg, "backup-org-policy-manager", defaults)
+	readerCfg, err := awsclient.Load(context.Background(), awsclient.Options{MaxBackoff: o.maxBackoff, ConfigOptions: e.emu.ConfigOptions(e.emu.CredentialsFor(readerUser))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reader = orgpolicy.NewResource(readerCfg, "backup-policy-drift", defaults)
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	hosts, err := customresource.ParseResponseHosts(strings.TrimPrefix(e.emu.URL(), "http://"))
 	if err != nil {
@@ -229,6 +246,9 @@ func (e *env) policy(t testing.TB, id string) awsemu.PolicyState {
 	}
 	return p
 }
+
+// ro is how drift and plan read: through the reader role.
+var ro = orgpolicy.ReadOptions{ReaderRoleName: "BackupOrgPolicyReader"}
 
 // writes counts Organizations calls that change something.
 func (e *env) writes() map[string]int {

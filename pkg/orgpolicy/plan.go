@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/backup-as-code/orgbackup/internal/textdiff"
 )
 
 // Ownership tags name the stack and logical resource that manage a policy.
@@ -150,4 +152,91 @@ func (p policyPlan) summary() string {
 		parts = append(parts, "remove tags "+strings.Join(p.RemoveTags, ","))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Organizations write operations, as the call log and a deploy plan name
+// them.
+const (
+	OpCreatePolicy  = "CreatePolicy"
+	OpUpdatePolicy  = "UpdatePolicy"
+	OpTagResource   = "TagResource"
+	OpUntagResource = "UntagResource"
+	OpAttachPolicy  = "AttachPolicy"
+	OpDetachPolicy  = "DetachPolicy"
+	OpDeletePolicy  = "DeletePolicy"
+)
+
+// Step is one write call, in the order the function makes it.
+type Step struct {
+	Operation string `json:"operation"`
+	// PolicyID is the policy written; empty for CreatePolicy.
+	PolicyID string `json:"policy_id,omitempty"`
+	// Target is the root, OU or account of AttachPolicy and DetachPolicy.
+	Target string `json:"target,omitempty"`
+	// Tags are what TagResource sets; TagKeys what UntagResource removes.
+	Tags    map[string]string `json:"tags,omitempty"`
+	TagKeys []string          `json:"tag_keys,omitempty"`
+	// Name and Description are [from, to] when UpdatePolicy changes them;
+	// ContentDiff is UpdatePolicy's unified diff of the pretty-printed
+	// documents, or CreatePolicy's whole document.
+	Name        *[2]string `json:"name,omitempty"`
+	Description *[2]string `json:"description,omitempty"`
+	ContentDiff string     `json:"content_diff,omitempty"`
+	// Cleanup marks a step CloudFormation asks for after the stack update
+	// (the Delete of a replaced policy, in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS).
+	Cleanup bool `json:"cleanup,omitempty"`
+}
+
+// steps are the writes apply makes for p, in apply's order: the policy
+// itself, its tags, new attachments, and detachments last so no target is
+// left uncovered. apply executes exactly these, so a deploy plan built from
+// them cannot disagree with the deploy.
+func (p policyPlan) steps(a actualPolicy) []Step {
+	var out []Step
+	if p.Name != nil || p.Description != nil || p.Content != nil {
+		s := Step{Operation: OpUpdatePolicy, PolicyID: a.ID}
+		if p.Name != nil {
+			s.Name = &[2]string{a.Name, *p.Name}
+		}
+		if p.Description != nil {
+			s.Description = &[2]string{a.Description, *p.Description}
+		}
+		if p.Content != nil {
+			s.ContentDiff = textdiff.Unified("organization", "template", pretty(a.Content), pretty(*p.Content))
+		}
+		out = append(out, s)
+	}
+	if len(p.SetTags) > 0 {
+		out = append(out, Step{Operation: OpTagResource, PolicyID: a.ID, Tags: maps.Clone(p.SetTags)})
+	}
+	if len(p.RemoveTags) > 0 {
+		out = append(out, Step{Operation: OpUntagResource, PolicyID: a.ID, TagKeys: slices.Clone(p.RemoveTags)})
+	}
+	for _, t := range p.Attach {
+		out = append(out, Step{Operation: OpAttachPolicy, PolicyID: a.ID, Target: t})
+	}
+	for _, t := range p.Detach {
+		out = append(out, Step{Operation: OpDetachPolicy, PolicyID: a.ID, Target: t})
+	}
+	return out
+}
+
+// createSteps are the writes of createPolicy for a policy that does not
+// exist yet: CreatePolicy with the tags, then one AttachPolicy per target.
+func createSteps(d desiredPolicy) []Step {
+	out := []Step{{Operation: OpCreatePolicy, Name: &[2]string{"", d.Name}, Tags: maps.Clone(d.Tags), ContentDiff: pretty(d.Content)}}
+	for _, t := range d.Targets {
+		out = append(out, Step{Operation: OpAttachPolicy, Target: t})
+	}
+	return out
+}
+
+// deleteSteps are the writes of deletePolicy for a policy attached to
+// targets: a DetachPolicy each, then DeletePolicy.
+func deleteSteps(id string, targets []string) []Step {
+	var out []Step
+	for _, t := range targets {
+		out = append(out, Step{Operation: OpDetachPolicy, PolicyID: id, Target: t})
+	}
+	return append(out, Step{Operation: OpDeletePolicy, PolicyID: id})
 }
