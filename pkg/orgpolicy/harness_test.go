@@ -50,7 +50,7 @@ type env struct {
 	resource *orgpolicy.Resource
 	// reader is drift and plan as the CLI runs them: readerUser's
 	// credentials, assuming readerRole (ro).
-	reader *orgpolicy.Resource
+	reader   *orgpolicy.Resource
 	logs     *logcapture.Buffer
 	requests atomic.Int64
 	// deadline is the invocation time each request gets.
