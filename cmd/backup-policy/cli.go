@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/backup-as-code/orgbackup/pkg/policysource"
 )
 
@@ -29,16 +31,24 @@ var commands = []command{
 	{"render", "FILE [--resource LOGICAL_ID]", "print a policy as the policy manager sends it to Organizations", runRender},
 	{"effective", "NODE... | --org ORG.yaml --account ID", "print the effective policy of an account from the policies attached above it", runEffective},
 	{"check", "--org ORG.yaml --framework FILE", "check every account's effective backup policy against Backup Audit Manager controls", runCheck},
+	{"drift", "--template FILE --stack NAME|ARN", "compare a stack's policies with the organization: what changed outside CloudFormation (read-only)", runDrift},
+	{"plan", "--template FILE --stack NAME|ARN", "what deploying a template to a stack would make the policy manager write (read-only)", runPlan},
 }
 
 // cli carries the output streams and whether stdout takes colour.
 type cli struct {
 	stdout, stderr io.Writer
 	color          bool
+	// awsOptions are added to the AWS configuration (tests: the emulator).
+	awsOptions []func(*config.LoadOptions) error
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr, color: colorOK(stdout)}
+	return (&cli{stdout: stdout, stderr: stderr, color: colorOK(stdout)}).run(args)
+}
+
+func (c *cli) run(args []string) int {
+	stdout, stderr := c.stdout, c.stderr
 	if len(args) == 0 {
 		c.usage(stderr)
 		return exitInput
@@ -46,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			return run([]string{args[1], "--help"}, stdout, stderr)
+			return c.run([]string{args[1], "--help"})
 		}
 		c.usage(stdout)
 		return exitClean

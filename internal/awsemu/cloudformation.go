@@ -2,7 +2,9 @@ package awsemu
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,10 +15,16 @@ import (
 type Stack struct {
 	ID, Name, Status string
 	Created          time.Time
+	// Template is the template body GetTemplate returns; Parameters the
+	// stack's parameter values (SetStackTemplate).
+	Template   string
+	Parameters map[string]string
 }
 
 // cloudFormation models DescribeStacks, which the drift check uses to tell
-// whether the stack named in a policy's ownership tags still exists.
+// whether the stack named in a policy's ownership tags still exists and to
+// read a stack's parameter values, and GetTemplate, which reads what the
+// stack declares.
 type cloudFormation struct {
 	mu     sync.Mutex
 	stacks []Stack
@@ -26,7 +34,7 @@ type cloudFormation struct {
 func newCloudFormation() *cloudFormation { return &cloudFormation{} }
 
 func (s *cloudFormation) operations() map[string]queryOp {
-	return map[string]queryOp{"DescribeStacks": s.describeStacks}
+	return map[string]queryOp{"DescribeStacks": s.describeStacks, "GetTemplate": s.getTemplate}
 }
 
 // AddStack adds a running stack (CREATE_COMPLETE) in account and region
@@ -54,11 +62,70 @@ func (e *Emulator) DeleteStack(id string) {
 	}
 }
 
+// SetStackTemplate sets what a stack was deployed with: its template body
+// and parameter values.
+func (e *Emulator) SetStackTemplate(id, body string, parameters map[string]string) {
+	s := e.cloudformation
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.stacks {
+		if s.stacks[i].ID == id {
+			s.stacks[i].Template, s.stacks[i].Parameters = body, maps.Clone(parameters)
+		}
+	}
+}
+
 type stackXML struct {
 	StackID      string `xml:"StackId"`
 	StackName    string
 	StackStatus  string
 	CreationTime string
+	Parameters   []parameterXML `xml:"Parameters>member"`
+}
+
+type parameterXML struct {
+	ParameterKey, ParameterValue string
+}
+
+// find returns the stack StackName names, as DescribeStacks and
+// GetTemplate look it up: a running stack by name or unique ID, a deleted
+// one by unique ID only, in the caller's account and the request's Region.
+func (s *cloudFormation) find(c *call, name string) (Stack, bool) {
+	for _, st := range s.stacks {
+		a, _ := arn.Parse(st.ID)
+		if a.AccountID != c.caller.Account || a.Region != c.region {
+			continue
+		}
+		if name == st.ID || (name == st.Name && st.Status != "DELETE_COMPLETE") {
+			return st, true
+		}
+	}
+	return Stack{}, false
+}
+
+// getTemplate: "Returns the template body for a specified stack. You can
+// get the template for running or deleted stacks. ... If the template
+// doesn't exist, a ValidationError is returned." StackName as for
+// DescribeStacks (AWS CloudFormation API Reference, GetTemplate). A stack
+// holds one template: Original and Processed (TemplateStage) are the same
+// for a template without transforms, and the emulator models no
+// transforms.
+func (s *cloudFormation) getTemplate(c *call, form url.Values) (any, *APIError) {
+	name := form.Get("StackName")
+	c.target = name
+	if stage := form.Get("TemplateStage"); stage != "" && stage != "Original" && stage != "Processed" {
+		return nil, clientError("ValidationError", "1 validation error detected: Value '%s' at 'templateStage' failed to satisfy constraint: Member must satisfy enum value set: [Original, Processed]", stage)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.find(c, name)
+	if !ok || st.Template == "" {
+		return nil, clientError("ValidationError", "Stack with id %s does not exist", name)
+	}
+	return struct {
+		TemplateBody    string
+		StagesAvailable []string `xml:"StagesAvailable>member"`
+	}{st.Template, []string{"Original", "Processed"}}, nil
 }
 
 // describeStacks: "If the stack doesn't exist, a ValidationError is
@@ -85,7 +152,11 @@ func (s *cloudFormation) describeStacks(c *call, form url.Values) (any, *APIErro
 		case name == "" && !deleted,
 			name == st.ID,
 			name == st.Name && !deleted:
-			out = append(out, stackXML{StackID: st.ID, StackName: st.Name, StackStatus: st.Status, CreationTime: st.Created.Format(time.RFC3339)})
+			sx := stackXML{StackID: st.ID, StackName: st.Name, StackStatus: st.Status, CreationTime: st.Created.Format(time.RFC3339)}
+			for _, k := range slices.Sorted(maps.Keys(st.Parameters)) {
+				sx.Parameters = append(sx.Parameters, parameterXML{k, st.Parameters[k]})
+			}
+			out = append(out, sx)
 		}
 	}
 	if name != "" && len(out) == 0 {

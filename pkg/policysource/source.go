@@ -34,6 +34,14 @@ type Options struct {
 	// Region, Account and Partition are AWS::Region, AWS::AccountId and
 	// AWS::Partition; StackName is AWS::StackName.
 	Region, Account, Partition, StackName string
+	// StackID is AWS::StackId; empty makes one of the stack name with a
+	// zero UUID.
+	StackID string
+	// ReadS3Later leaves a PolicyContent stored in S3 as CloudFormation
+	// sends it (Properties keeps the location; the policy is not
+	// rendered) instead of asking for a local copy: for callers that read
+	// it from S3 as the policy manager does (drift, plan).
+	ReadS3Later bool
 	// Content maps the S3 location of a PolicyContent
 	// ("s3://bucket/key") to a local file holding that object.
 	Content map[string]string
@@ -64,6 +72,10 @@ type Policy struct {
 	// Problems are the errors and warnings of the properties and the
 	// document, each at a position in File.
 	Problems []Problem
+	// Properties are the resource's properties as CloudFormation sends
+	// them to the policy manager (a custom resource's scalars as strings);
+	// nil for a JSON policy file and AWS::Organizations::Policy.
+	Properties map[string]any
 
 	loc *locator
 }
@@ -207,6 +219,13 @@ func Read(path string, opts Options) (*File, error) {
 		return readTemplate(path, data, opts)
 	}
 	return readJSONPolicy(path, data, opts.JSONPolicyType), nil
+}
+
+// ReadTemplate reads a CloudFormation template (YAML or JSON) held in
+// memory, such as a deployed stack's (cloudformation:GetTemplate); name
+// stands for the file in positions and errors.
+func ReadTemplate(name string, body []byte, opts Options) (*File, error) {
+	return readTemplate(name, body, opts)
 }
 
 // isTemplate tells a template from a policy document: YAML files are

@@ -54,7 +54,7 @@ func (o Options) deployment() cfntemplate.Deployment {
 		Pseudo: map[string]string{
 			"AWS::Region": region, "AWS::Partition": partition, "AWS::AccountId": account,
 			"AWS::StackName": stack, "AWS::URLSuffix": suffix,
-			"AWS::StackId": fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/00000000-0000-0000-0000-000000000000", partition, region, account, stack),
+			"AWS::StackId": cmp.Or(o.StackID, fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/00000000-0000-0000-0000-000000000000", partition, region, account, stack)),
 		},
 	}
 }
@@ -96,7 +96,11 @@ func readTemplate(path string, data []byte, opts Options) (*File, error) {
 			unknown = append(unknown, missing...)
 			continue
 		}
-		f.Policies = append(f.Policies, renderResource(tpl, source, r, props, &unknown))
+		p := renderResource(tpl, source, r, props, &unknown)
+		if r.Type != TypeOrganizationsPolicy {
+			p.Properties = props
+		}
+		f.Policies = append(f.Policies, p)
 	}
 	if len(unknown) > 0 {
 		slices.SortStableFunc(unknown, func(a, b *InputError) int { return cmp.Compare(a.Line, b.Line) })
@@ -181,7 +185,7 @@ func resourceProperties(tpl *cfntemplate.Template, r cfntemplate.Resource, d cfn
 		}
 		missing = append(missing, ie)
 	}
-	if c, ok := props["PolicyContent"].(map[string]any); ok && len(c) == 1 && c["S3"] != nil {
+	if c, ok := props["PolicyContent"].(map[string]any); ok && len(c) == 1 && c["S3"] != nil && !opts.ReadS3Later {
 		s3, _ := c["S3"].(map[string]any)
 		bucket, _ := s3["PolicyBucket"].(string)
 		key, _ := s3["PolicyKey"].(string)
@@ -242,7 +246,8 @@ func renderResource(tpl *cfntemplate.Template, source []string, r cfntemplate.Re
 	text := decoded.Content.Inline
 	if decoded.Content.S3 != nil {
 		// resourceProperties replaced a resolvable S3 location by the
-		// local copy's text; one without bucket or key fails decoding.
+		// local copy's text unless ReadS3Later; one without bucket or
+		// key fails decoding.
 		return p
 	}
 	render(p, text, decoded, newTemplateLocator(tpl, source, r, decoded))
