@@ -53,6 +53,7 @@ type Emulator struct {
 	orgs           *orgService
 	sts            *stsService
 	cloudformation *cloudFormation
+	sns            *snsService
 	s3             *s3Service
 	backup         *backupService
 	tagging        *taggingService
@@ -102,6 +103,7 @@ func Start(opts Options) (*Emulator, error) {
 	orgs.allowed = e.sts.allows
 	e.s3 = newS3()
 	e.cloudformation = newCloudFormation()
+	e.sns = newSNS()
 	e.backup = newBackup(opts.PageSize)
 	e.tagging = newTagging(opts.PageSize)
 	e.ec2 = newEC2(opts.PageSize, e.tagging)
@@ -109,6 +111,7 @@ func Start(opts Options) (*Emulator, error) {
 		"organizations":  newJSONProtocol("AWSOrganizationsV20161128", orgs.operations(), unrecognizedClientJSON),
 		"sts":            newQueryProtocol("https://sts.amazonaws.com/doc/2011-06-15/", e.sts.operations()),
 		"cloudformation": newQueryProtocol("http://cloudformation.amazonaws.com/doc/2010-05-15/", e.cloudformation.operations()),
+		"sns":            newQueryProtocol("http://sns.amazonaws.com/doc/2010-03-31/", e.sns.operations()),
 		"s3":             e.s3.protocol(),
 		"backup":         e.backup.protocol(),
 		"tagging":        newJSONProtocol("ResourceGroupsTaggingAPI_20170126", e.tagging.operations(), unrecognizedClientJSON),
