@@ -18,14 +18,14 @@ GO            ?= go
 TOOLS         := $(CURDIR)/.tools
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(TOOLS)/bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
-FUNCTIONS     := backup-org-policy-manager tag-reapplier
+FUNCTIONS     := backup-org-policy-manager tag-reapplier policy-drift-check
 # The Lambda build flags, for `make build`, `sam build`, `make local` and the
 # tests' builds (internal/runtimeapi reads this line: plain words and double
 # quotes only).
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test policy-check unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction local demo bench fuzz clean
+.PHONY: test policy-check unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction build-PolicyDriftCheckFunction local demo bench fuzz clean
 
 # The Python tools install (network and disk, mostly) while the Go tests use
 # the CPUs; --output-sync keeps each target's output together.
@@ -153,9 +153,13 @@ build-BackupOrgPolicyManagerFunction:
 build-TagReapplierFunction:
 	$(call LAMBDA_BUILD,tag-reapplier)
 
+build-PolicyDriftCheckFunction:
+	$(call LAMBDA_BUILD,policy-drift-check)
+
 build:
 	$(MAKE) build-BackupOrgPolicyManagerFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/backup-org-policy-manager
 	$(MAKE) build-TagReapplierFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/tag-reapplier
+	$(MAKE) build-PolicyDriftCheckFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/policy-drift-check
 
 # Binaries for this machine, run under a local Lambda Runtime API by the demo
 # and the end-to-end tests (internal/runtimeapi.Build reads LAMBDA_FLAGS from
