@@ -86,8 +86,8 @@ func (e *Env) driftAct(ctx context.Context, w io.Writer, cli string, create, upd
 	e.AWS.AddRole(awsemu.Role{ARN: demoReaderRole, Trusted: []string{demoReaderUser}, Actions: []string{
 		"organizations:ListPolicies", "organizations:DescribePolicy", "organizations:ListTargetsForPolicy", "organizations:ListTagsForResource",
 	}})
-	fmt.Fprintf(w, "Stack %s (%s) deployed create-template.json: %s %s with the Create event's properties.\n",
-		stack, c.StackID, "Custom::BackupOrgPolicy", c.LogicalResourceID)
+	fmt.Fprintf(w, "Stack %s (%s) deployed create-template.json: Custom::BackupOrgPolicy %s with the Create event's properties.\n",
+		stack, c.StackID, c.LogicalResourceID)
 
 	from, to, err := e.editOutOfBand(ctx, policyID)
 	if err != nil {
@@ -99,21 +99,23 @@ func (e *Env) driftAct(ctx context.Context, w io.Writer, cli string, create, upd
 	// The templates declare no OrgManagementAccount: the function has it
 	// from ORG_MANAGEMENT_ACCOUNT, the CLI from this flag.
 	common := []string{"--stack", stack, "--org-management-account", awsemu.SampleManagementAccount}
-	run := func(args ...string) (string, int, error) {
+	// run returns stdout and stderr (warnings, such as a property left out
+	// of the check) separately: the report shows both, JSON is stdout.
+	run := func(args ...string) (stdout, stderr string, code int, err error) {
 		cmd := exec.CommandContext(ctx, cli, append(args, common...)...)
 		cmd.Dir = dir
 		cmd.Env = e.AWS.Env(e.AWS.CredentialsFor(demoReaderUser))
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
+		var o, eo bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &eo
+		err = cmd.Run()
 		var exit *exec.ExitError
 		switch {
 		case errors.As(err, &exit) && exit.ExitCode() == 1:
-			return stdout.String(), 1, nil
+			return o.String(), eo.String(), 1, nil
 		case err != nil:
-			return "", 0, fmt.Errorf("backup-policy %s: %w\n%s%s", args[0], err, stdout.String(), stderr.String())
+			return "", "", 0, fmt.Errorf("backup-policy %s: %w\n%s%s", args[0], err, o.String(), eo.String())
 		}
-		return stdout.String(), 0, nil
+		return o.String(), eo.String(), 0, nil
 	}
 	show := func(args ...string) string {
 		return "$ backup-policy " + strings.Join(append(args, common...), " ")
@@ -121,27 +123,27 @@ func (e *Env) driftAct(ctx context.Context, w io.Writer, cli string, create, upd
 
 	e.AWS.ResetCalls()
 	args := []string{"drift", "--template", "create-template.json"}
-	out, code, err := run(args...)
+	out, warnings, code, err := run(args...)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(w, "\n%s\n%s", show(args...), out)
+	fmt.Fprintf(w, "\n%s\n%s%s", show(args...), warnings, out)
 	if code != 1 {
 		return nil, fmt.Errorf("drift exit status %d: the out-of-band change went unseen", code)
 	}
 	fmt.Fprintf(w, "drift exit status 1: drift found\n")
 
 	args = []string{"plan", "--template", "update-template.json"}
-	out, code, err = run(args...)
+	out, warnings, code, err = run(args...)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(w, "\n%s\n%s", show(args...), out)
+	fmt.Fprintf(w, "\n%s\n%s%s", show(args...), warnings, out)
 	if code != 1 {
 		return nil, fmt.Errorf("plan exit status %d: the Update would write nothing", code)
 	}
 	fmt.Fprintf(w, "plan exit status 1: changes to make\n")
-	out, _, err = run(append(args, "--format", "json")...)
+	out, _, _, err = run(append(args, "--format", "json")...)
 	if err != nil {
 		return nil, err
 	}
