@@ -170,7 +170,8 @@ bin/local/%/bootstrap: FORCE
 	CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
 demo: local
-	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -events events
+	$(GO) build -o bin/local/backup-policy ./cmd/backup-policy
+	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -cli bin/local/backup-policy -events events
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,33 @@ func (e *Emulator) AddStack(account, region, name string) string {
 	id := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/%08x-0000-4000-8000-%012x", Partition(region), region, account, name, s.seq, s.seq)
 	s.stacks = append(s.stacks, Stack{ID: id, Name: name, Status: "CREATE_COMPLETE", Created: time.Now().UTC()})
 	return id
+}
+
+// AddStackWithID adds a running stack (CREATE_COMPLETE) with a given
+// unique stack ID, for a stack that must match one named elsewhere: the
+// StackId of a recorded CloudFormation event, which is what the policies
+// the event creates carry in their ownership tags. Its account, Region and
+// name are the ID's. The ID must be a stack ARN
+// (arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/UUID) that no
+// stack has yet: CloudFormation never reuses a unique stack ID.
+func (e *Emulator) AddStackWithID(id string) error {
+	a, err := arn.Parse(id)
+	if err != nil {
+		return fmt.Errorf("stack ID %s: %w", id, err)
+	}
+	kind, rest, _ := strings.Cut(a.Resource, "/")
+	name, uuid, _ := strings.Cut(rest, "/")
+	if a.Service != "cloudformation" || kind != "stack" || name == "" || uuid == "" || a.Region == "" || a.AccountID == "" {
+		return fmt.Errorf("stack ID %s is not arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/UUID", id)
+	}
+	s := e.cloudformation
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slices.ContainsFunc(s.stacks, func(st Stack) bool { return st.ID == id }) {
+		return fmt.Errorf("stack ID %s is taken", id)
+	}
+	s.stacks = append(s.stacks, Stack{ID: id, Name: name, Status: "CREATE_COMPLETE", Created: time.Now().UTC()})
+	return nil
 }
 
 // DeleteStack deletes a stack: DescribeStacks then finds it only by its

@@ -24,11 +24,17 @@ type DemoOptions struct {
 	Out, Logs io.Writer
 	// LogPath names the log file in the report.
 	LogPath string
+	// CLI is the built backup-policy command. When set, a Create followed
+	// by an Update gets a drift act between them (driftAct): the policy
+	// is changed out of band, drift reports it, plan says what the Update
+	// will write, and the Update's writes are compared with the plan.
+	CLI string
 }
 
 // Demo plays events through the policy manager and reports, for each, the
 // response CloudFormation received, the Organizations calls made and the
-// policies and attachments that result.
+// policies and attachments that result; with o.CLI, the drift act after
+// the Create.
 func Demo(ctx context.Context, o DemoOptions) error {
 	env, err := StartPolicyManager(ctx, Options{Bootstrap: o.Bootstrap, Output: o.Logs})
 	if err != nil {
@@ -40,12 +46,20 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	fmt.Fprintf(w, "Function %s started as Lambda does (ready in %v); its logs go to %s.\n",
 		o.Bootstrap, env.Function.FirstRequest().Sub(env.Function.Started).Round(time.Millisecond), o.LogPath)
 
-	physicalID := ""
-	for _, path := range o.Events {
-		event, err := os.ReadFile(path)
-		if err != nil {
+	events := make([][]byte, len(o.Events))
+	for i, path := range o.Events {
+		var err error
+		if events[i], err = os.ReadFile(path); err != nil {
 			return err
 		}
+	}
+	physicalID := ""
+	// planned are the writes plan listed for the next event, an Update,
+	// when havePlan.
+	var planned []string
+	havePlan := false
+	for i, path := range o.Events {
+		event := events[i]
 		var head struct {
 			RequestType, LogicalResourceId string
 		}
@@ -63,11 +77,29 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		if d.Response.Status != "SUCCESS" {
 			return fmt.Errorf("%s: %s", path, d.Response.Reason)
 		}
+		if havePlan {
+			if err := comparePlan(w, planned, env.orgWrites(false)); err != nil {
+				return err
+			}
+			havePlan = false
+		}
 		physicalID = d.Response.PhysicalResourceID
+		if o.CLI != "" && head.RequestType == "Create" && i+1 < len(events) && requestType(events[i+1]) == "Update" {
+			if planned, err = env.driftAct(ctx, w, o.CLI, event, events[i+1], physicalID); err != nil {
+				return fmt.Errorf("drift act: %w", err)
+			}
+			havePlan = true
+		}
 	}
 	fmt.Fprintf(w, "\nDone: create, update and delete each answered once, and the organization ends as it began.\n")
 	fmt.Fprintf(w, "The function sent %d X-Ray segments for its AWS calls.\n", len(env.Segments()))
 	return nil
+}
+
+func requestType(event []byte) string {
+	var head struct{ RequestType string }
+	_ = json.Unmarshal(event, &head)
+	return head.RequestType
 }
 
 func (e *Env) callSummary() string {

@@ -12,9 +12,13 @@ import (
 	"github.com/backup-as-code/orgbackup/internal/localenv/localenvtest"
 )
 
-// TestDemo runs what `make demo` runs and checks its report.
+// TestDemo runs what `make demo` runs and checks its report, with the
+// drift act between the Create and the Update: drift sees the out-of-band
+// edit and detach, plan lists the Update's writes (repairing both), and
+// the Update makes exactly those.
 func TestDemo(t *testing.T) {
 	bin := localenvtest.BuildFunction(t, "backup-org-policy-manager")
+	cli := localenvtest.BuildCommand(t, "backup-policy")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, logs bytes.Buffer
@@ -26,6 +30,7 @@ func TestDemo(t *testing.T) {
 			filepath.Join(localenvtest.EventsDir(), "org-policy-delete.json"),
 		},
 		Out: &out, Logs: &logs, LogPath: "function.log",
+		CLI: cli,
 	})
 	if err != nil {
 		t.Fatalf("Demo: %v\n%s", err, out.String())
@@ -36,6 +41,24 @@ func TestDemo(t *testing.T) {
 		`"Status": "SUCCESS"`,
 		"AWS calls: 1 cloudformation-response:PutResponse, 2 organizations:AttachPolicy, 1 organizations:CreatePolicy, 1 sts:AssumeRole",
 		"attached to ou-a1b2-prod0001   Prod",
+		"=== Drift: the organization changed outside CloudFormation\n" +
+			"Stack backup-org-policies (arn:aws:cloudformation:us-east-1:222222222222:stack/backup-org-policies/5b1e7a40-8c2d-11ef-9f1a-0affd3b1c9a1) deployed create-template.json",
+		"$ backup-policy drift --template create-template.json --stack backup-org-policies --org-management-account 111111111111\n",
+		"OrgDailyMonthlyPolicy  p-bk000001  content-drift, targets-drift\n",
+		"OrgDailyMonthlyPolicy: content-drift\n",
+		"  -              \"@@assign\": \"7\"\n  +              \"@@assign\": \"35\"\n",
+		"OrgDailyMonthlyPolicy: detached out of band from ou-a1b2-prod0001\n",
+		"1 resource: 0 in sync, 1 drifted; 0 orphaned policies\ndrift exit status 1: drift found\n",
+		"$ backup-policy plan --template update-template.json --stack backup-org-policies --org-management-account 111111111111\n",
+		"OrgDailyMonthlyPolicy (p-bk000001): update\n  UpdatePolicy p-bk000001: description",
+		"      -              \"@@assign\": \"7\"\n      +              \"@@assign\": \"42\"\n",
+		"  TagResource p-bk000001 tags cost-center=cc-1234\n" +
+			"  AttachPolicy p-bk000001 ou-a1b2-prod0001\n" +
+			"  AttachPolicy p-bk000001 ou-a1b2-workload1\n" +
+			"  DetachPolicy p-bk000001 ou-a1b2-dev00001\n" +
+			"\n1 resource (1 update); 5 writes\nplan exit status 1: changes to make\n",
+		", none a write.\n",
+		"The Update made exactly the 5 writes plan listed: UpdatePolicy p-bk000001; TagResource p-bk000001; AttachPolicy p-bk000001 ou-a1b2-prod0001; AttachPolicy p-bk000001 ou-a1b2-workload1; DetachPolicy p-bk000001 ou-a1b2-dev00001.\n",
 		"=== Update OrgDailyMonthlyPolicy",
 		"attached to ou-a1b2-workload1  Workloads",
 		"tag cost-center = cc-1234",
@@ -46,6 +69,10 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	create, drift, update := strings.Index(report, "=== Create"), strings.Index(report, "=== Drift"), strings.Index(report, "=== Update")
+	if create >= drift || drift >= update {
+		t.Errorf("the drift act is not between the Create and the Update:\n%s", report)
 	}
 	if strings.Count(report, "CloudFormation received 1 response") != 3 {
 		t.Errorf("not every event got exactly one response:\n%s", report)

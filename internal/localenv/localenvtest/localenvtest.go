@@ -6,6 +6,7 @@ package localenvtest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -30,6 +31,22 @@ func BuildFunction(t testing.TB, name string) string {
 	bin, err := runtimeapi.Build(ctx, path.Join(modulePath, "functions", name), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	return bin
+}
+
+// BuildCommand builds cmd/<name> for a test and returns the binary's
+// path; like BuildFunction, it skips the test in -short mode.
+func BuildCommand(t testing.TB, name string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, path.Join(modulePath, "cmd", name)).CombinedOutput(); err != nil {
+		t.Fatalf("building cmd/%s: %v\n%s", name, err, out)
 	}
 	return bin
 }
