@@ -39,10 +39,6 @@ import (
 	"github.com/backup-as-code/orgbackup/pkg/orgpolicy"
 )
 
-// metricsNamespace is the CloudWatch namespace of the check's EMF
-// metrics; template.yaml's drift alarm reads Findings there.
-const metricsNamespace = "BackupAsCode/PolicyDrift"
-
 // config is the function's environment, checked at start.
 type config struct {
 	stacks                 []string
@@ -100,7 +96,7 @@ func main() {
 		Resource: orgpolicy.NewResource(cfg, name, orgpolicy.Defaults{OrgManagementAccount: conf.orgAccount}),
 		Read:     orgpolicy.ReadOptions{ReaderRoleName: conf.readerRole},
 		SNS:      sns.NewFromConfig(cfg), TopicARN: conf.topic.String(),
-		Metrics: os.Stdout, Namespace: metricsNamespace, FunctionName: name,
+		Metrics: os.Stdout, Namespace: driftcheck.Namespace, FunctionName: name,
 		MetricLevel: lambdalog.MetricLevel(os.Getenv("AWS_LAMBDA_LOG_LEVEL")),
 	}
 	lambda.Start(func(ctx context.Context, ev events.CloudWatchEvent) error {

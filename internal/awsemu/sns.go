@@ -88,7 +88,7 @@ func (s *snsService) publish(c *call, form url.Values) (any, *APIError) {
 			return nil, clientError("InvalidParameter", "Invalid parameter: Subject")
 		}
 		for i, r := range subject {
-			if r > unicode.MaxASCII || unicode.IsControl(r) || (i == 0 && !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsPunct(r))) {
+			if r > unicode.MaxASCII || unicode.IsControl(r) || (i == 0 && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsPunct(r)) {
 				return nil, clientError("InvalidParameter", "Invalid parameter: Subject")
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/backup-as-code/orgbackup/internal/awsemu"
 	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
 	"github.com/backup-as-code/orgbackup/pkg/customresource"
+	"github.com/backup-as-code/orgbackup/pkg/driftcheck"
 )
 
 const root = "../.."
@@ -491,6 +493,31 @@ func TestIAMMatchesCode(t *testing.T) {
 	}
 	checkDelegatedEnableGate(t, tpl, called[functions["BackupOrgPolicyManagerFunction"]])
 	checkOrgAdminRole(t, called["BackupOrgPolicyManagerOrgAdmin"])
+	checkReaderRole(t, called["BackupOrgPolicyReader"])
+}
+
+// checkReaderRole compares what drift, plan and the scheduled check called
+// through the assumed read-only role with what cfn/org-admin-role.yaml's
+// ReaderRole grants: exactly.
+func checkReaderRole(t *testing.T, calls map[string]int) {
+	t.Helper()
+	if len(calls) == 0 {
+		t.Fatal("no call through the assumed BackupOrgPolicyReader role in the call log")
+	}
+	tpl := load(t, filepath.Join(root, "cfn", "org-admin-role.yaml"))
+	granted, err := tpl.GrantsIn("ReaderRole", orgAdminDeployment(map[string]string{"ReaderPrincipals": "arn:aws:iam::222222222222:role/policy-drift-check"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := slices.Sorted(maps.Keys(calls))
+	missing, unused := cfntemplate.CompareActions(granted, called)
+	for _, a := range missing {
+		t.Errorf("drift or plan calls %s through the reader role (%d times), which cfn/org-admin-role.yaml does not grant", a, calls[a])
+	}
+	for _, g := range unused {
+		t.Errorf("cfn/org-admin-role.yaml's ReaderRole grants %s but no drift or plan run called it", g)
+	}
+	t.Logf("ReaderRole: %d actions granted, all called: %s", len(granted), strings.Join(called, " "))
 }
 
 // pendingOrgAdminGrants are actions cfn/org-admin-role.yaml grants behind
@@ -749,4 +776,56 @@ func TestInstallGoToolchain(t *testing.T) {
 // samDeployment is a deployment of template.yaml with params.
 func samDeployment(params map[string]string) cfntemplate.Deployment {
 	return cfntemplate.Deployment{Parameters: params, Pseudo: stack("backup-org-policy-manager", "1c2fa620-982a-11e3-aff7-50e2416294e0")}
+}
+
+// TestDriftCheckPackaging: the scheduled drift check exists only when
+// DriftCheckStacks names stacks, runs on its schedule with the settings
+// the function reads, and pages through an encrypted topic that the alarm
+// (CloudWatch) can publish to.
+func TestDriftCheckPackaging(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	for _, id := range []string{"DriftTopicKey", "DriftTopic", "PolicyDriftCheckLogGroup", "PolicyDriftCheckFunction", "PolicyDriftCheckErrorsAlarm", "PolicyDriftAlarm"} {
+		if r, ok := tpl.Resource(id); !ok || r.Condition != "HasDriftCheck" {
+			t.Errorf("%s: missing or not under HasDriftCheck (%+v)", id, r.Condition)
+		}
+	}
+	fn, _ := tpl.Resource("PolicyDriftCheckFunction")
+	env := jsonOf(fn.Properties["Environment"])
+	if want := `{"Variables":{"DRIFT_STACKS":{"Ref":"DriftCheckStacks"},"ORG_MANAGEMENT_ACCOUNT":{"Ref":"OrgManagementAccount"},"READER_ROLE_NAME":{"Ref":"DriftReaderRoleName"},"TOPIC_ARN":{"Ref":"DriftTopic"}}}`; env != want {
+		t.Errorf("environment %s, want %s", env, want)
+	}
+	if got := jsonOf(fn.Properties["Events"]); !strings.Contains(got, `"Schedule":{"Ref":"DriftCheckSchedule"}`) || !strings.Contains(got, `"Type":"Schedule"`) {
+		t.Errorf("events %s: want the DriftCheckSchedule schedule", got)
+	}
+	alarm, _ := tpl.Resource("PolicyDriftAlarm")
+	a := alarm.Properties
+	if a["Namespace"] != driftcheck.Namespace || a["MetricName"] != driftcheck.MetricFindings || a["Statistic"] != "Maximum" ||
+		jsonOf(a["Dimensions"]) != `[{"Name":"FunctionName","Value":{"Ref":"PolicyDriftCheckFunction"}}]` ||
+		jsonOf(a["AlarmActions"]) != `[{"Ref":"DriftTopic"}]` {
+		t.Errorf("PolicyDriftAlarm %s: want the function's %s/%s, paging DriftTopic", jsonOf(a), driftcheck.Namespace, driftcheck.MetricFindings)
+	}
+	// CloudWatch evaluates at most a day of periods.
+	p, _ := strconv.Atoi(fmt.Sprint(a["Period"]))
+	n, _ := strconv.Atoi(fmt.Sprint(a["EvaluationPeriods"]))
+	if p*n == 0 || p*n > 86400 {
+		t.Errorf("PolicyDriftAlarm evaluates %d periods of %d s: want up to a day", n, p)
+	}
+	topic, _ := tpl.Resource("DriftTopic")
+	if jsonOf(topic.Properties["KmsMasterKeyId"]) != `{"Ref":"DriftTopicKey"}` {
+		t.Errorf("DriftTopic is not encrypted with DriftTopicKey")
+	}
+	key, _ := tpl.Resource("DriftTopicKey")
+	policy, err := tpl.Evaluate(key.Properties["KeyPolicy"], samDeployment(map[string]string{"DriftCheckStacks": "backup-org-policies"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
+		ok, err := cfntemplate.Allowed(policy.(map[string]any)["Statement"].([]any), cfntemplate.Request{
+			Action: action, Resource: "*", Principal: "cloudwatch.amazonaws.com", Context: map[string]string{"aws:SourceAccount": "222222222222"},
+		})
+		if err != nil || !ok {
+			t.Errorf("the topic key does not let CloudWatch alarms %s (%v): alarms could not publish", action, err)
+		}
+	}
 }

@@ -59,6 +59,10 @@ type Checker struct {
 	Logger                               *slog.Logger
 }
 
+// Namespace is the CloudWatch namespace of the check's EMF metrics;
+// template.yaml's PolicyDriftAlarm reads MetricFindings there.
+const Namespace = "BackupAsCode/PolicyDrift"
+
 // Metric names of the EMF record: one per drift kind, orphans, and checks
 // that could not run.
 const (
