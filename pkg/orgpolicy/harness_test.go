@@ -284,7 +284,7 @@ func ownerTags(extra map[string]string) map[string]string {
 
 // adminClient is someone in the console of the management account: the
 // changes made out of band.
-func adminClient(t *testing.T, e *env) *organizations.Client {
+func adminClient(t testing.TB, e *env) *organizations.Client {
 	t.Helper()
 	cfg, err := awsclient.Load(context.Background(), awsclient.Options{ConfigOptions: e.emu.ConfigOptions(e.emu.CredentialsFor("arn:aws:iam::111111111111:user/admin"))})
 	if err != nil {
