@@ -86,7 +86,11 @@ func (r *Resource) Plan(ctx context.Context, stackID string, declared, deployed 
 	var plan DeployPlan
 	if stackID == "" {
 		for i, dec := range declared {
-			plan.Resources = append(plan.Resources, ResourcePlan{LogicalID: dec.LogicalID, Action: ActionCreate, Reason: "the stack does not exist yet", Steps: createSteps(news[i].desired)})
+			steps := createSteps(news[i].desired)
+			// The ownership tag names a stack ID CloudFormation has not
+			// assigned yet.
+			steps[0].Tags[OwnerStackTag] = "(the new stack's ID)"
+			plan.Resources = append(plan.Resources, ResourcePlan{LogicalID: dec.LogicalID, Action: ActionCreate, Reason: "the stack does not exist yet", Steps: steps})
 		}
 		return plan, nil
 	}
