@@ -118,19 +118,11 @@ func TestSAMTemplateShape(t *testing.T) {
 		}
 		dp, _ := p["DeploymentPreference"].(map[string]any)
 		alarms, _ := dp["Alarms"].([]any)
-		if r.Condition != "" {
-			// SAM gives a conditional function's deployment group no
-			// Condition: such a function cannot roll out gradually (see
-			// template.yaml), but its live alias's errors are still watched.
-			if dp["Enabled"] != false {
-				t.Errorf("%s has Condition %s and a DeploymentPreference: its deployment group would outlive the function", r.LogicalID, r.Condition)
-			}
-			if !slices.ContainsFunc(tpl.Resources(), func(a cfntemplate.Resource) bool {
-				return a.Type == "AWS::CloudWatch::Alarm" && a.Properties["MetricName"] == "Errors" && strings.Contains(jsonOf(a.Properties["Dimensions"]), r.LogicalID+"}:live")
-			}) {
-				t.Errorf("%s: no alarm on the live alias's errors", r.LogicalID)
-			}
-			continue
+		// SAM gives a conditional function's deployment group its Condition
+		// only with PassthroughCondition; without it the group outlives the
+		// function and names its missing alarms.
+		if r.Condition != "" && dp["PassthroughCondition"] != true {
+			t.Errorf("%s has Condition %s but its DeploymentPreference no PassthroughCondition: true", r.LogicalID, r.Condition)
 		}
 		if jsonOf(dp["Type"]) != `{"Ref":"DeploymentPreferenceType"}` || len(alarms) == 0 {
 			t.Errorf("%s DeploymentPreference %s: want the parameter's type and an error alarm", r.LogicalID, jsonOf(dp))
@@ -788,6 +780,18 @@ func TestDriftCheckPackaging(t *testing.T) {
 	for _, id := range []string{"DriftTopicKey", "DriftTopic", "PolicyDriftCheckLogGroup", "PolicyDriftCheckFunction", "PolicyDriftCheckErrorsAlarm", "PolicyDriftAlarm"} {
 		if r, ok := tpl.Resource(id); !ok || r.Condition != "HasDriftCheck" {
 			t.Errorf("%s: missing or not under HasDriftCheck (%+v)", id, r.Condition)
+		}
+	}
+	params := tpl.Section("Parameters")
+	schedule := regexp.MustCompile(fmt.Sprint(params["DriftCheckSchedule"].(map[string]any)["AllowedPattern"]))
+	for expr, ok := range map[string]bool{
+		"rate(1 day)": true, "rate(6 hours)": true, "rate(30 minutes)": true, "cron(0 6 * * ? *)": true,
+		// EventBridge: "If the value is equal to 1, then the unit must be
+		// singular"; a value of 0 is not a rate.
+		"rate(1 days)": false, "rate(2 hour)": false, "rate(0 hours)": false, "cron(0 6 * *)": false, "daily": false,
+	} {
+		if schedule.MatchString(expr) != ok {
+			t.Errorf("DriftCheckSchedule %q: accepted = %v, want %v", expr, !ok, ok)
 		}
 	}
 	fn, _ := tpl.Resource("PolicyDriftCheckFunction")
