@@ -31,10 +31,13 @@ manager write, per Custom::BackupOrgPolicy resource: create; update (each
 UpdatePolicy with its content diff, TagResource, UntagResource,
 AttachPolicy, DetachPolicy, in the order the function makes them);
 replace and why; delete; no-change; not-sent (the properties are
-unchanged, so CloudFormation sends no request and drift stays). The same
+unchanged, so CloudFormation sends no request and drift stays); retain
+(removed, with DeletionPolicy Retain: no Delete is sent); refused (a
+changed ServiceToken, which CloudFormation does not update). The same
 planner the function executes computes it. A stack that does not exist
 yet: every resource is a create. Read-only.
-Exit status: 0 nothing to write, 1 changes, 2 error.
+Exit status: 0 nothing to write, 1 changes, 2 error or a deploy
+CloudFormation would refuse.
 
 Example:
   backup-policy plan --template cfn/org-policies.yaml --stack backup-org-policies \
@@ -230,6 +233,11 @@ func (c *cli) plan(ctx context.Context, t *stackTarget, format string) int {
 			return c.inputError(err)
 		}
 	}
+	for _, k := range t.resolved {
+		if _, given := t.flagParams[k]; !given {
+			fmt.Fprintf(c.stderr, "warning: SSM parameter %s is planned with the value it resolved to at the last deploy; CloudFormation reads the current value when it deploys (give --parameter %s=VALUE if it changed)\n", k, k)
+		}
+	}
 	plan, err := t.resource.Plan(ctx, t.id, t.declared, deployed, t.ro)
 	if err != nil {
 		return c.inputError(err)
@@ -250,6 +258,10 @@ func (c *cli) plan(ctx context.Context, t *stackTarget, format string) int {
 		}
 	} else {
 		c.writePlan(c.stdout, t, out)
+	}
+	if plan.Refused() {
+		fmt.Fprintln(c.stderr, "backup-policy plan: CloudFormation would refuse this deploy (see the refused resources)")
+		return exitInput
 	}
 	if plan.Changes() {
 		return exitFindings
@@ -286,7 +298,7 @@ func (c *cli) writePlan(w io.Writer, t *stackTarget, out planOutput) {
 		}
 	}
 	var parts []string
-	for _, a := range []orgpolicy.Action{orgpolicy.ActionCreate, orgpolicy.ActionUpdate, orgpolicy.ActionReplace, orgpolicy.ActionDelete, orgpolicy.ActionNoChange, orgpolicy.ActionNotSent} {
+	for _, a := range []orgpolicy.Action{orgpolicy.ActionCreate, orgpolicy.ActionUpdate, orgpolicy.ActionReplace, orgpolicy.ActionDelete, orgpolicy.ActionRetain, orgpolicy.ActionRefused, orgpolicy.ActionNoChange, orgpolicy.ActionNotSent} {
 		if counts[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
 		}

@@ -238,6 +238,46 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("plan (-) and the Update's writes (+) differ:\n%s", diff)
 	}
 
+	// CloudFormation refuses a changed ServiceToken: exit 2.
+	body, err := os.ReadFile(stackTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "moved.yaml")
+	if err := os.WriteFile(moved, []byte(strings.Replace(string(body), "function:backup-org-policy-manager:live", "function:other-manager:live", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = o.cli(t, "plan", "--template", moved, "--stack", o.stackID, "--parameter", "Retention=14")
+	if code != exitInput || !strings.Contains(stdout, "DailyBackupPolicy ("+o.policyID+"): refused: ServiceToken changed") || !strings.Contains(stderr, "CloudFormation would refuse this deploy") {
+		t.Errorf("changed ServiceToken: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// A NoEcho parameter's deployed value is masked: it must be given.
+	noecho, err := os.ReadFile("testdata/drift/noecho.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.emu.SetStackTemplate(o.stackID, string(noecho), map[string]string{"Retention": "14"})
+	for _, cmd := range []string{"plan", "drift"} {
+		code, _, stderr = o.cli(t, cmd, "--template", "testdata/drift/noecho.yaml", "--stack", o.stackID)
+		if code != exitInput || !strings.Contains(stderr, "NoEcho parameters Retention") || !strings.Contains(stderr, "--parameter NAME=VALUE") {
+			t.Errorf("%s with a NoEcho parameter: exit %d: %s", cmd, code, stderr)
+		}
+	}
+	code, stdout, stderr = o.cli(t, "plan", "--template", "testdata/drift/noecho.yaml", "--stack", o.stackID, "--parameter", "Retention=14")
+	if code != exitClean || !strings.Contains(stdout, "not-sent") {
+		t.Errorf("NoEcho parameter given: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// An SSM-typed parameter is planned with its last resolved value, and
+	// the plan says so.
+	o.emu.SetStackTemplate(o.stackID, string(body), map[string]string{"Retention": "/backup/retention-days"})
+	o.emu.SetResolvedParameter(o.stackID, "Retention", "14")
+	code, stdout, stderr = o.cli(t, args...)
+	if code != exitClean || !strings.Contains(stdout, "not-sent") || !strings.Contains(stderr, "warning: SSM parameter Retention is planned with the value it resolved to at the last deploy") {
+		t.Errorf("SSM parameter: exit %d\n%s%s", code, stdout, stderr)
+	}
+
 	code, stdout, stderr = o.cli(t, "plan", "--template", stackTemplate, "--stack", "new-stack")
 	if code != exitFindings || !strings.Contains(stdout, "stack new-stack does not exist yet") || !strings.Contains(stdout, `CreatePolicy (new policy) "daily"`) {
 		t.Errorf("new stack: exit %d\n%s%s", code, stdout, stderr)

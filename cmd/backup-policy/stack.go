@@ -41,6 +41,9 @@ Parameters: --parameter, else the stack's deployed values, else the
 template's defaults; AWS::Region, AWS::AccountId, AWS::StackName and
 AWS::StackId are the stack's (for a stack that does not exist yet:
 --region, else the AWS configuration's; --account, else the caller's).
+DescribeStacks masks NoEcho parameters: give each with --parameter (its
+value then stands for the deployed one too). An SSM-typed parameter is
+planned with the value it resolved to at the last deploy unless given.
 `
 
 func addStackFlags(fs *flag.FlagSet) *stackFlags {
@@ -66,6 +69,9 @@ type stackTarget struct {
 	skipped                             []policysource.Skipped
 	otherTypes                          []string
 	deployedParams, flagParams, content map[string]string
+	// resolved are the SSM-typed parameters, whose deployed value is the
+	// one resolved at the last deploy.
+	resolved []string
 }
 
 // awsConfig loads the SDK configuration as the functions do; tests add
@@ -100,8 +106,14 @@ func (c *cli) openStack(ctx context.Context, s *stackFlags, o *common, fs *flag.
 		t.id, t.name = aws.ToString(st.StackId), aws.ToString(st.StackName)
 		for _, p := range st.Parameters {
 			// An SSM-typed parameter's value is the parameter name; the
-			// template sees its ResolvedValue.
-			t.deployedParams[aws.ToString(p.ParameterKey)] = cmp.Or(aws.ToString(p.ResolvedValue), aws.ToString(p.ParameterValue))
+			// template saw its ResolvedValue, "returned only for Systems
+			// Manager parameter types" (AWS CloudFormation API Reference,
+			// Parameter).
+			k := aws.ToString(p.ParameterKey)
+			t.deployedParams[k] = cmp.Or(aws.ToString(p.ResolvedValue), aws.ToString(p.ParameterValue))
+			if p.ResolvedValue != nil {
+				t.resolved = append(t.resolved, k)
+			}
 		}
 	}
 	if t.id == "" {
@@ -120,7 +132,7 @@ func (c *cli) openStack(ctx context.Context, s *stackFlags, o *common, fs *flag.
 	maps.Copy(t.params, o.params)
 	t.flagParams, t.content = o.params, o.content
 	t.resource = orgpolicy.NewResource(cfg, "backup-policy", orgpolicy.Defaults{OrgManagementAccount: s.orgAccount})
-	f, err := t.read(s.template, nil, t.params)
+	f, err := t.read(s.template, nil, t.params, o.params)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +174,10 @@ type templateResources struct {
 }
 
 // read reads a template (body nil: the file path) as the stack deploys it.
-func (t *stackTarget) read(path string, body []byte, params map[string]string) (*templateResources, error) {
+// given are the values the user gave: a NoEcho parameter must be one of
+// them when the stack has it, as DescribeStacks masks its value (AWS
+// CloudFormation User Guide, Parameters: NoEcho).
+func (t *stackTarget) read(path string, body []byte, params, given map[string]string) (*templateResources, error) {
 	opts := policysource.Options{
 		Parameters: params, Content: t.content, ReadS3Later: true,
 		Region: t.region, Account: t.account, Partition: t.partition, StackName: t.name, StackID: t.id,
@@ -177,6 +192,17 @@ func (t *stackTarget) read(path string, body []byte, params map[string]string) (
 	if err != nil {
 		return nil, err
 	}
+	var masked []string
+	for _, name := range f.NoEcho {
+		if _, deployed := t.deployedParams[name]; deployed {
+			if _, ok := given[name]; !ok {
+				masked = append(masked, name)
+			}
+		}
+	}
+	if len(masked) > 0 {
+		return nil, fmt.Errorf("%s: NoEcho parameters %s: CloudFormation shows their deployed values masked; give each with --parameter NAME=VALUE", path, strings.Join(masked, ", "))
+	}
 	out := &templateResources{skipped: f.Skipped}
 	var problems []string
 	for _, p := range f.Policies {
@@ -189,7 +215,7 @@ func (t *stackTarget) read(path string, body []byte, params map[string]string) (
 				problems = append(problems, fmt.Sprintf("%s:%d:%d: %s: %s: %s", pr.File, pr.Line, pr.Column, pr.Resource, dash(pr.Path), pr.Message))
 			}
 		}
-		out.declared = append(out.declared, orgpolicy.Declared{LogicalID: p.Resource, Properties: p.Properties})
+		out.declared = append(out.declared, orgpolicy.Declared{LogicalID: p.Resource, Properties: p.Properties, DeletionPolicy: p.DeletionPolicy, UpdateReplacePolicy: p.UpdateReplacePolicy})
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s has errors (backup-policy validate shows them all):\n  %s", path, strings.Join(problems, "\n  "))
@@ -206,13 +232,20 @@ func (t *stackTarget) deployed(ctx context.Context) ([]orgpolicy.Declared, error
 	if err != nil {
 		return nil, fmt.Errorf("reading the deployed template of stack %s: %w", t.id, awsclient.Short(err))
 	}
+	name, body := "deployed template of "+t.name, []byte(aws.ToString(out.TemplateBody))
+	masked, err := policysource.NoEchoParameters(name, body)
+	if err != nil {
+		return nil, err
+	}
 	params := maps.Clone(t.deployedParams)
 	for k, v := range t.flagParams {
-		if _, isParam := t.deployedParams[k]; !isParam {
+		// A --parameter overrides a deployed value for the new template
+		// only; a NoEcho one stands for the masked deployed value too.
+		if _, isParam := t.deployedParams[k]; !isParam || slices.Contains(masked, k) {
 			params[k] = v
 		}
 	}
-	f, err := t.read("deployed template of "+t.name, []byte(aws.ToString(out.TemplateBody)), params)
+	f, err := t.read(name, body, params, t.flagParams)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"go.yaml.in/yaml/v3"
 )
 
 // Stack is a CloudFormation stack as DescribeStacks shows it.
@@ -17,9 +18,11 @@ type Stack struct {
 	ID, Name, Status string
 	Created          time.Time
 	// Template is the template body GetTemplate returns; Parameters the
-	// stack's parameter values (SetStackTemplate).
+	// stack's parameter values (SetStackTemplate); Resolved the values
+	// SSM-typed parameters resolved to (SetResolvedParameter).
 	Template   string
 	Parameters map[string]string
+	Resolved   map[string]string
 }
 
 // cloudFormation models DescribeStacks, which the drift check uses to tell
@@ -103,6 +106,47 @@ func (e *Emulator) SetStackTemplate(id, body string, parameters map[string]strin
 	}
 }
 
+// SetResolvedParameter makes a stack parameter an SSM-typed one: its
+// value is the SSM parameter's name, and resolved what it resolved to at
+// the last deploy (DescribeStacks' ResolvedValue).
+func (e *Emulator) SetResolvedParameter(id, key, resolved string) {
+	s := e.cloudformation
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.stacks {
+		if s.stacks[i].ID == id {
+			if s.stacks[i].Resolved == nil {
+				s.stacks[i].Resolved = map[string]string{}
+			}
+			s.stacks[i].Resolved[key] = resolved
+		}
+	}
+}
+
+// noEcho lists the NoEcho parameters of a template body (YAML or JSON).
+func noEcho(body string) map[string]bool {
+	var tpl struct {
+		Parameters map[string]struct {
+			NoEcho any `yaml:"NoEcho"`
+		} `yaml:"Parameters"`
+	}
+	out := map[string]bool{}
+	if yaml.Unmarshal([]byte(body), &tpl) != nil {
+		return out
+	}
+	for name, p := range tpl.Parameters {
+		if v := fmt.Sprint(p.NoEcho); strings.EqualFold(v, "true") {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// maskedValue is how DescribeStacks shows a NoEcho parameter: "the
+// parameter value is masked with asterisks (*****)" (AWS CloudFormation
+// User Guide, Parameters: NoEcho).
+const maskedValue = "*****"
+
 type stackXML struct {
 	StackID      string `xml:"StackId"`
 	StackName    string
@@ -113,6 +157,7 @@ type stackXML struct {
 
 type parameterXML struct {
 	ParameterKey, ParameterValue string
+	ResolvedValue                string `xml:",omitempty"`
 }
 
 // find returns the stack StackName names, as DescribeStacks and
@@ -181,8 +226,13 @@ func (s *cloudFormation) describeStacks(c *call, form url.Values) (any, *APIErro
 			name == st.ID,
 			name == st.Name && !deleted:
 			sx := stackXML{StackID: st.ID, StackName: st.Name, StackStatus: st.Status, CreationTime: st.Created.Format(time.RFC3339)}
+			masked := noEcho(st.Template)
 			for _, k := range slices.Sorted(maps.Keys(st.Parameters)) {
-				sx.Parameters = append(sx.Parameters, parameterXML{k, st.Parameters[k]})
+				p := parameterXML{ParameterKey: k, ParameterValue: st.Parameters[k], ResolvedValue: st.Resolved[k]}
+				if masked[k] {
+					p.ParameterValue, p.ResolvedValue = maskedValue, ""
+				}
+				sx.Parameters = append(sx.Parameters, p)
 			}
 			out = append(out, sx)
 		}

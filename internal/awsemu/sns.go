@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -59,14 +60,14 @@ func (e *Emulator) Messages(topicARN string) []Message {
 const maxMessageBytes = 262144
 
 // publish: TopicArn (or TargetArn) names the topic; a topic that does not
-// exist is NotFound (404). "Subject ... must be ASCII text that begins
-// with a letter, number, or punctuation mark; must not include line
-// breaks or control characters; and must be less than 100 characters
-// long"; a bad value is InvalidParameter (Amazon SNS API Reference,
-// Publish). Publishing to a topic with server-side encryption also needs
-// kms:GenerateDataKey* and kms:Decrypt on its key (Amazon SNS Developer
-// Guide, "Key management": "publishers must have the kms:GenerateDataKey*
-// and kms:Decrypt permissions").
+// exist is NotFound (404). "Subjects must be UTF-8 text with no line
+// breaks or control characters, and less than 100 characters long";
+// messages "must be UTF-8 encoded strings and at most 256 KB in size
+// (262,144 bytes, not 262,144 characters)"; a bad value is InvalidParameter
+// (Amazon SNS API Reference, Publish). Publishing to a topic with
+// server-side encryption also needs kms:GenerateDataKey* and kms:Decrypt on
+// its key (Amazon SNS Developer Guide, "Key management": "publishers must
+// have the kms:GenerateDataKey* and kms:Decrypt permissions").
 func (s *snsService) publish(c *call, form url.Values) (any, *APIError) {
 	target := form.Get("TopicArn")
 	if target == "" {
@@ -84,13 +85,8 @@ func (s *snsService) publish(c *call, form url.Values) (any, *APIError) {
 		return nil, clientError("InvalidParameter", "Invalid parameter: Message too long")
 	}
 	if form.Has("Subject") {
-		if len(subject) == 0 || len(subject) >= 100 {
+		if subject == "" || !utf8.ValidString(subject) || utf8.RuneCountInString(subject) >= 100 || strings.ContainsFunc(subject, unicode.IsControl) {
 			return nil, clientError("InvalidParameter", "Invalid parameter: Subject")
-		}
-		for i, r := range subject {
-			if r > unicode.MaxASCII || unicode.IsControl(r) || (i == 0 && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsPunct(r)) {
-				return nil, clientError("InvalidParameter", "Invalid parameter: Subject")
-			}
 		}
 	}
 	s.mu.Lock()

@@ -229,6 +229,18 @@ func (c *Checker) stack(ctx context.Context, name string) StackResult {
 		r.Err = err
 		return r
 	}
+	// DescribeStacks masks NoEcho values (AWS CloudFormation User Guide,
+	// Parameters: NoEcho): rendered with the mask, a policy would drift.
+	var masked []string
+	for _, name := range f.NoEcho {
+		if _, ok := params[name]; ok {
+			masked = append(masked, name)
+		}
+	}
+	if len(masked) > 0 {
+		r.Err = fmt.Errorf("stack %s: NoEcho parameters %s: CloudFormation shows their values masked, so the check cannot render the template; check it with backup-policy drift --parameter NAME=VALUE", name, strings.Join(masked, ", "))
+		return r
+	}
 	var declared []orgpolicy.Declared
 	for _, p := range f.Policies {
 		if p.ResourceType == policysource.TypeBackupOrgPolicy {

@@ -244,3 +244,28 @@ func TestRunPublishFails(t *testing.T) {
 		t.Errorf("EMF record %v", rec)
 	}
 }
+
+// TestRunNoEcho: a stack whose template has a NoEcho parameter cannot be
+// rendered from DescribeStacks (its value is masked): it is reported as
+// not checked, never as drifted.
+func TestRunNoEcho(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	stackID, _ := f.deploy(t, "secret-params")
+	body, err := os.ReadFile(template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noEcho := strings.Replace(string(body), "    Default: \"35\"\n", "    Default: \"35\"\n    NoEcho: true\n", 1)
+	f.emu.SetStackTemplate(stackID, noEcho, map[string]string{"OrgManagementAccount": f.orgAccount, "Retention": "35"})
+	s, err := f.checker.Run(context.Background(), []string{"secret-params"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts["CheckErrors"] != 1 || s.Counts["ContentDrift"] != 0 {
+		t.Errorf("counts %v, want one check error and no drift", s.Counts)
+	}
+	if msgs := f.emu.Messages(topicARN); len(msgs) != 1 || !strings.Contains(msgs[0].Message, "NoEcho parameters Retention") {
+		t.Errorf("summary %+v", msgs)
+	}
+}

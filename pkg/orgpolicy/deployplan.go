@@ -30,6 +30,13 @@ const (
 	// ActionNotSent: the properties are unchanged, so CloudFormation sends
 	// no request at all and drift, if any, stays.
 	ActionNotSent Action = "not-sent"
+	// ActionRetain: the template no longer declares the resource and its
+	// DeletionPolicy retains it: CloudFormation sends no Delete, and the
+	// policy stays in the organization, managed by no stack.
+	ActionRetain Action = "retain"
+	// ActionRefused: CloudFormation refuses the change (a changed
+	// ServiceToken): the stack update fails.
+	ActionRefused Action = "refused"
 )
 
 // ResourcePlan is what the next deploy does to one resource: the writes the
@@ -54,6 +61,11 @@ type DeployPlan struct {
 // Changes reports whether the deploy writes anything.
 func (p DeployPlan) Changes() bool {
 	return slices.ContainsFunc(p.Resources, func(r ResourcePlan) bool { return len(r.Steps) > 0 })
+}
+
+// Refused reports whether CloudFormation would refuse the deploy.
+func (p DeployPlan) Refused() bool {
+	return slices.ContainsFunc(p.Resources, func(r ResourcePlan) bool { return r.Action == ActionRefused })
 }
 
 // Plan says what deploying declared to the stack would make the function
@@ -96,8 +108,10 @@ func (r *Resource) Plan(ctx context.Context, stackID string, declared, deployed 
 	}
 	olds := map[string]listing{}
 	oldProps := map[string]map[string]any{}
+	deletion := map[string]string{}
 	for _, dep := range deployed {
 		oldProps[dep.LogicalID] = dep.Properties
+		deletion[dep.LogicalID] = dep.DeletionPolicy
 		p, err := decodeAccess(dep.Properties, r.Defaults)
 		if err != nil {
 			continue // never worked: nothing of it to read or delete
@@ -153,6 +167,12 @@ func (r *Resource) Plan(ctx context.Context, stackID string, declared, deployed 
 			rp.Action, rp.Reason, rp.Steps = ActionCreate, "new in the template", createSteps(n.desired)
 		case reflect.DeepEqual(old, dec.Properties):
 			rp.Action, rp.Reason = ActionNotSent, "properties unchanged: CloudFormation sends no request"
+		case !reflect.DeepEqual(old["ServiceToken"], dec.Properties["ServiceToken"]):
+			// AWS CloudFormation User Guide,
+			// AWS::CloudFormation::CustomResource, ServiceToken: "Updates
+			// aren't supported."
+			rp.Action = ActionRefused
+			rp.Reason = fmt.Sprintf("ServiceToken changed from %v to %v: CloudFormation does not update a custom resource's ServiceToken, so the stack update fails; keep it, or declare the resource under a new logical ID", old["ServiceToken"], dec.Properties["ServiceToken"])
 		default:
 			reason := ""
 			switch {
@@ -165,7 +185,9 @@ func (r *Resource) Plan(ctx context.Context, stackID string, declared, deployed 
 			}
 			if reason != "" {
 				rp.Action, rp.Reason, rp.Steps = ActionReplace, reason, createSteps(n.desired)
-				if oldWorked && oldList != n.list {
+				if retains(dec.UpdateReplacePolicy) {
+					rp.Reason += "; UpdateReplacePolicy " + dec.UpdateReplacePolicy + " keeps the old policy (CloudFormation sends no Delete)"
+				} else if oldWorked && oldList != n.list {
 					steps, err := cleanup(ours(dec.LogicalID, oldList))
 					if err != nil {
 						return DeployPlan{}, err
@@ -191,13 +213,19 @@ func (r *Resource) Plan(ctx context.Context, stackID string, declared, deployed 
 			continue
 		}
 		rp := ResourcePlan{LogicalID: dep.LogicalID, Action: ActionDelete, Reason: "no longer in the template"}
+		if retains(deletion[dep.LogicalID]) {
+			rp.Action = ActionRetain
+			rp.Reason = "no longer in the template; DeletionPolicy " + deletion[dep.LogicalID] + ": CloudFormation sends no Delete and the policy stays in the organization, managed by no stack"
+		}
 		if l, ok := olds[dep.LogicalID]; ok {
 			o := ours(dep.LogicalID, l)
 			if o != nil {
 				rp.PolicyID = o.public().PolicyID
 			}
-			if rp.Steps, err = cleanup(o); err != nil {
-				return DeployPlan{}, err
+			if rp.Action == ActionDelete {
+				if rp.Steps, err = cleanup(o); err != nil {
+					return DeployPlan{}, err
+				}
 			}
 		}
 		plan.Resources = append(plan.Resources, rp)

@@ -2,6 +2,7 @@ package orgpolicy_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,8 +81,8 @@ func TestPlanMatchesDeploy(t *testing.T) {
 			wantOps:    []string{"CreatePolicy", "AttachPolicy", "AttachPolicy", "AttachPolicy"},
 		},
 		{
-			name:       "only ServiceToken changes, organization in sync",
-			newProps:   map[string]any{"ServiceToken": "arn:aws:lambda:us-east-1:222222222222:function:backup-org-policy-manager:next"},
+			name:       "a property that changes no policy, organization in sync",
+			newProps:   map[string]any{"EnablePolicyType": "true"},
 			wantAction: orgpolicy.ActionNoChange,
 		},
 		{
@@ -198,6 +199,34 @@ func TestPlanDetails(t *testing.T) {
 	wantTags := map[string]string{"team": "platform", orgpolicy.OwnerStackTag: stackID, orgpolicy.OwnerLogicalIDTag: "WeeklyBackupPolicy"}
 	if diff := cmp.Diff(wantTags, created.Steps[0].Tags); diff != "" {
 		t.Errorf("CreatePolicy tags (-want +got):\n%s", diff)
+	}
+
+	// CloudFormation refuses a changed ServiceToken; a removed resource
+	// that is retained gets no Delete; a replaced one whose old policy is
+	// retained gets no cleanup.
+	token := props(t, map[string]any{"ServiceToken": "arn:aws:lambda:us-east-1:222222222222:function:other-manager:live"})
+	retained := []orgpolicy.Declared{{LogicalID: logicalID, Properties: old, DeletionPolicy: "Retain"}}
+	plan, err = e.reader.Plan(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: token}}, deployed[:1], ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Resources[0]; got.Action != orgpolicy.ActionRefused || !strings.Contains(got.Reason, "ServiceToken changed") || len(got.Steps) > 0 || !plan.Refused() {
+		t.Errorf("changed ServiceToken planned as %+v", got)
+	}
+	plan, err = e.reader.Plan(ctx, stackID, nil, retained, ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Resources[0]; got.Action != orgpolicy.ActionRetain || got.PolicyID != id || len(got.Steps) > 0 {
+		t.Errorf("removed resource with DeletionPolicy Retain planned as %+v", got)
+	}
+	deleteOutOfBand(t, e, id)
+	plan, err = e.reader.Plan(ctx, stackID, []orgpolicy.Declared{{LogicalID: logicalID, Properties: changed, UpdateReplacePolicy: "Retain"}}, deployed[:1], ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Resources[0]; got.Action != orgpolicy.ActionReplace || !strings.Contains(got.Reason, "UpdateReplacePolicy Retain") || slices.ContainsFunc(got.Steps, func(s orgpolicy.Step) bool { return s.Cleanup }) {
+		t.Errorf("replacement with UpdateReplacePolicy Retain planned as %+v", got)
 	}
 
 	// A stack that does not exist: every resource a create, nothing read.

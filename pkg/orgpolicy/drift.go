@@ -117,6 +117,18 @@ func pretty(doc string) string {
 type Declared struct {
 	LogicalID  string
 	Properties map[string]any
+	// DeletionPolicy and UpdateReplacePolicy are the resource's attributes
+	// ("": Delete); Retain keeps CloudFormation from sending the Delete.
+	DeletionPolicy, UpdateReplacePolicy string
+}
+
+// retains reports whether a DeletionPolicy or UpdateReplacePolicy keeps
+// CloudFormation from deleting the resource (AWS CloudFormation User
+// Guide, DeletionPolicy attribute: Retain, and RetainExceptOnCreate for
+// stacks that exist; Snapshot does not apply to custom resources, which
+// are deleted).
+func retains(policy string) bool {
+	return policy == "Retain" || policy == "RetainExceptOnCreate"
 }
 
 // OwnedPolicy is a policy whose ownership tags name a stack and logical ID.

@@ -76,6 +76,9 @@ type Policy struct {
 	// them to the policy manager (a custom resource's scalars as strings);
 	// nil for a JSON policy file and AWS::Organizations::Policy.
 	Properties map[string]any
+	// DeletionPolicy and UpdateReplacePolicy are the resource's
+	// attributes as written ("": Delete).
+	DeletionPolicy, UpdateReplacePolicy string
 
 	loc *locator
 }
@@ -106,6 +109,9 @@ type File struct {
 	Path     string
 	Policies []*Policy
 	Skipped  []Skipped
+	// NoEcho are the template's NoEcho parameters, sorted: DescribeStacks
+	// shows their values masked, so a deployed value of one cannot be used.
+	NoEcho []string
 }
 
 // Policy returns the policy of a resource, or of a JSON file when

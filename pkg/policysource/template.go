@@ -66,7 +66,7 @@ func readTemplate(path string, data []byte, opts Options) (*File, error) {
 	}
 	d := opts.deployment()
 	source := strings.Split(string(data), "\n")
-	f := &File{Path: path}
+	f := &File{Path: path, NoEcho: noEcho(tpl)}
 	var unknown []*InputError
 	for _, r := range tpl.Resources() {
 		if r.Type != TypeBackupOrgPolicy && r.Type != TypeOrgPolicy && r.Type != TypeOrganizationsPolicy {
@@ -100,6 +100,7 @@ func readTemplate(path string, data []byte, opts Options) (*File, error) {
 		if r.Type != TypeOrganizationsPolicy {
 			p.Properties = props
 		}
+		p.DeletionPolicy, p.UpdateReplacePolicy = r.DeletionPolicy, r.UpdateReplacePolicy
 		f.Policies = append(f.Policies, p)
 	}
 	if len(unknown) > 0 {
@@ -107,6 +108,28 @@ func readTemplate(path string, data []byte, opts Options) (*File, error) {
 		return nil, &UnknownValuesError{Values: unknown}
 	}
 	return f, nil
+}
+
+// noEcho lists a template's NoEcho parameters, sorted.
+func noEcho(tpl *cfntemplate.Template) []string {
+	var out []string
+	params := tpl.Section("Parameters")
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		if p, _ := params[name].(map[string]any); p["NoEcho"] == true || strings.EqualFold(fmt.Sprint(p["NoEcho"]), "true") {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// NoEchoParameters lists the NoEcho parameters of a template held in
+// memory (name stands for the file in errors), sorted.
+func NoEchoParameters(name string, body []byte) ([]string, error) {
+	tpl, err := cfntemplate.Parse(name, body)
+	if err != nil {
+		return nil, &InputError{File: name, Err: errors.New(strings.TrimPrefix(err.Error(), name+": "))}
+	}
+	return noEcho(tpl), nil
 }
 
 func isUnknown(err error) bool {
