@@ -1,18 +1,11 @@
-# Backup-as-code for AWS Organizations.
-#
-#   make demo    build the policy manager and play events/ through it against
-#                an emulated AWS organization (no AWS account needed)
-#   make test    formatting, vet, lint, every test and the AWS toolchain checks
-#                of the templates (what CI runs)
-#   make policy-check  every account's effective backup policy (org.yaml)
-#                against the controls of cfn/audit-framework.yaml
-#   make build   Lambda binaries (linux/arm64, static) under bin/lambda/
-#   make bench   benchmarks against the emulator
-#   make fuzz    run each fuzz target for FUZZTIME
+# Backup-as-code for AWS Organizations. `make` or `make help` lists the targets;
+# every target with a `## ` comment on its line is listed there.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
-.DEFAULT_GOAL := test
+.DEFAULT_GOAL := help
+# No "Entering directory" lines from sub-makes (nor from the make sam build runs).
+MAKEFLAGS     += --no-print-directory
 
 GO            ?= go
 TOOLS         := $(CURDIR)/.tools
@@ -25,13 +18,21 @@ FUNCTIONS     := backup-org-policy-manager tag-reapplier policy-drift-check
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME      ?= 30s
 
-.PHONY: test policy-check unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction build-PolicyDriftCheckFunction local demo bench fuzz clean
+.PHONY: help test policy-check unit fmt-check vet lint lint-workflows tools check-templates toolchain-selftest build build-BackupOrgPolicyManagerFunction build-TagReapplierFunction build-PolicyDriftCheckFunction local demo deploy bench fuzz clean distclean
+
+help: ## list the targets
+	@echo "Usage: make TARGET [VARIABLE=value]"
+	@echo
+	@awk -F ':.*## ' '/^[a-zA-Z_-]+:.*## / { printf "  %-19s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "Variables: ENV=<samconfig environment> (deploy, default: default), EVENT=<file> (demo: one event),"
+	@echo "           FUZZTIME=<duration> (fuzz, default $(FUZZTIME)), POLICY_CHECK_PARAMS (policy-check)"
 
 # The Python tools install (network and disk, mostly) while the Go tests use
 # the CPUs; --output-sync keeps each target's output together.
-test: fmt-check vet lint lint-workflows
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit tools
-	$(MAKE) --no-print-directory check-templates policy-check
+test: fmt-check vet lint lint-workflows ## formatting, vet, lint, every test, the IAM check and the AWS toolchain checks (what CI runs)
+	$(MAKE) -j4 --output-sync=target unit $(TOOL_STAMPS)
+	$(MAKE) check-templates policy-check
 
 # The deployment's effective backup policies (org.yaml, the policies of
 # cfn/org-policies.yaml) against the controls of cfn/audit-framework.yaml.
@@ -43,7 +44,7 @@ POLICY_CHECK_PARAMS ?= \
   --parameter OrganizationId=o-a1b2c3d4e5 --parameter CrossRegionList=us-west-2 \
   --parameter CrossAccountList=999999999999
 
-policy-check:
+policy-check: ## every account's effective backup policy (org.yaml) against cfn/audit-framework.yaml
 	$(GO) run ./cmd/backup-policy check --org org.yaml --framework cfn/audit-framework.yaml $(POLICY_CHECK_PARAMS)
 
 # The end-to-end tests build the function binaries with the local flags; the
@@ -52,16 +53,16 @@ policy-check:
 # the actions the code called with what template.yaml grants.
 CALL_LOG := $(CURDIR)/bin/aws-calls.jsonl
 
-unit: local
+unit: local ## go test -race ./... with every emulated AWS call logged, then the IAM check
 	rm -f $(CALL_LOG)
 	AWSEMU_CALL_LOG=$(CALL_LOG) $(GO) test -race -count=1 ./...
 	IAM_CALL_LOG=$(CALL_LOG) $(GO) test -count=1 -run '^TestIAMMatchesCode$$' -v ./internal/cfntemplate/
 
-fmt-check:
+fmt-check: ## fail on unformatted Go files
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 
-vet:
+vet: ## go vet ./...
 	$(GO) vet ./...
 
 # --- The AWS toolchain: SAM CLI, cfn-lint, checkov --------------------------------
@@ -84,8 +85,8 @@ $(VENV)/%/.installed: tools/%.txt
 
 TOOL_STAMPS := $(VENV)/sam/.installed $(VENV)/cfn-lint/.installed $(VENV)/checkov/.installed
 
-tools:
-	@$(MAKE) --no-print-directory -j3 $(TOOL_STAMPS)
+# The three install in parallel under make -j (make test runs them so).
+tools: $(TOOL_STAMPS) ## install the pinned SAM CLI, cfn-lint and checkov into .venv/
 
 # What the pipeline's validate stage runs too. cfn-lint reports informational
 # notes too (I3011: a stateful resource without an explicit DeletionPolicy),
@@ -94,10 +95,14 @@ tools:
 # checks each bootstrap is a static linux/arm64 executable.
 SAM_BUILD_DIR := $(CURDIR)/bin/sam-build
 
-check-templates: tools toolchain-selftest
+# sam build ends with a "Commands you can use next" block; the Makefile's
+# targets are the commands here, so it is left out.
+SAM_QUIET := awk '/^Commands you can use next/ { skip = 1 } !skip { print; fflush() }'
+
+check-templates: tools toolchain-selftest ## sam validate --lint, sam build, cfn-lint and checkov of every template
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 	rm -rf $(SAM_BUILD_DIR)
-	$(SAM) build --template template.yaml --build-dir $(SAM_BUILD_DIR) --build-in-source
+	$(SAM) build --template template.yaml --build-dir $(SAM_BUILD_DIR) --build-in-source | $(SAM_QUIET)
 	SAM_BUILD_DIR=$(SAM_BUILD_DIR) $(GO) test -count=1 -run '^TestSAMBuildOutput$$' ./internal/cfntemplate/
 	$(CFN_LINT) --include-checks I -- $(TEMPLATES)
 	$(CHECKOV) --framework cloudformation --skip-download --compact --quiet $(addprefix -f ,$(TEMPLATES))
@@ -109,7 +114,7 @@ check-templates: tools toolchain-selftest
 # and nothing on the template they differ from (CFN_LINT_ACCEPTS).
 CFN_LINT_ACCEPTS := internal/cfntemplate/testdata/good.yaml
 
-toolchain-selftest: tools
+toolchain-selftest: tools ## each tool must reject its seeded bad fixtures
 	@out=$$($(CFN_LINT) --include-checks I -- $(CFN_LINT_ACCEPTS) 2>&1) || { echo "cfn-lint rejects $(CFN_LINT_ACCEPTS):"; echo "$$out"; exit 1; }; \
 	  echo "cfn-lint accepts $(CFN_LINT_ACCEPTS)"
 	@for f in tools/fixtures/cfn-lint-*.yaml; do \
@@ -131,14 +136,14 @@ $(GOLANGCI_LINT):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(TOOLS)/bin/golangci-lint $@
 
-lint: $(GOLANGCI_LINT)
+lint: $(GOLANGCI_LINT) ## golangci-lint (installed at a pinned version into .tools/)
 	$(GOLANGCI_LINT) run ./...
 
 # The GitHub Actions workflows: syntax, expressions, action inputs and, when
 # shellcheck is installed, their run scripts.
 ACTIONLINT_VERSION := v1.7.7
 
-lint-workflows:
+lint-workflows: ## actionlint of the GitHub workflows
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # The Lambda build: provided.al2023 on arm64 runs a static binary named
@@ -156,7 +161,7 @@ build-TagReapplierFunction:
 build-PolicyDriftCheckFunction:
 	$(call LAMBDA_BUILD,policy-drift-check)
 
-build:
+build: ## the Lambda binaries (static linux/arm64) into bin/lambda/
 	$(MAKE) build-BackupOrgPolicyManagerFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/backup-org-policy-manager
 	$(MAKE) build-TagReapplierFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/tag-reapplier
 	$(MAKE) build-PolicyDriftCheckFunction ARTIFACTS_DIR=$(CURDIR)/bin/lambda/policy-drift-check
@@ -164,19 +169,19 @@ build:
 # Binaries for this machine, run under a local Lambda Runtime API by the demo
 # and the end-to-end tests (internal/runtimeapi.Build reads LAMBDA_FLAGS from
 # this file, so all three builds share one definition).
-local: $(addprefix bin/local/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+local: $(addprefix bin/local/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## the function binaries for this machine, into bin/local/
 
 bin/local/%/bootstrap: FORCE
 	CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
-demo: local
+demo: local ## play events/ through the real functions against an emulated organization (EVENT=file: one event)
 	$(GO) build -o bin/local/backup-policy ./cmd/backup-policy
 	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -cli bin/local/backup-policy -events events
 
-bench:
+bench: ## benchmarks against the emulator
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-fuzz:
+fuzz: ## each fuzz target for FUZZTIME
 	@for pkg in $$($(GO) list ./...); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$target"; \
@@ -184,7 +189,17 @@ fuzz:
 	  done; \
 	done
 
-clean:
-	rm -rf bin .aws-sam .venv
+# ENV picks the samconfig.toml environment: default or prod.
+ENV ?= default
+
+deploy: tools ## sam build and sam deploy with the pinned SAM CLI and samconfig.toml (ENV=prod for prod)
+	$(SAM) build --config-env $(ENV) | $(SAM_QUIET)
+	$(SAM) deploy --config-env $(ENV)
+
+clean: ## remove what the build made: bin/, .aws-sam/, .tools/ (golangci-lint)
+	rm -rf bin .aws-sam .tools
+
+distclean: clean ## also remove the Python tool environments (.venv/)
+	rm -rf .venv
 
 FORCE:

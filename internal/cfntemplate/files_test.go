@@ -3,6 +3,7 @@ package cfntemplate_test
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -155,5 +156,73 @@ func TestBuildspecsCallMakeTargets(t *testing.T) {
 	}
 	if called == 0 {
 		t.Error("the buildspecs run no make target")
+	}
+}
+
+// TestLambdaCodeUri: the functions' CodeUri, lambda/, holds links to
+// exactly what the binaries are built from. sam build hashes it to decide
+// whether to rebuild: a source outside it would be missed (a stale build),
+// and the tools, build outputs and .git inside it would be hashed on every
+// build (1.3 GB, over a minute on a busy machine).
+func TestLambdaCodeUri(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, filepath.Join(root, "template.yaml"))
+	if got := tpl.Section("Globals")["Function"].(map[string]any)["CodeUri"]; got != "lambda/" {
+		t.Errorf("Globals.Function.CodeUri = %v, want lambda/", got)
+	}
+	dir := filepath.Join(root, "lambda")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]bool{}
+	for _, e := range entries {
+		if e.Name() == "Makefile" {
+			continue
+		}
+		target, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Errorf("lambda/%s is not a link into the repository", e.Name())
+			continue
+		}
+		want := "../" + e.Name()
+		if e.Name() == "Makefile.repo" {
+			want = "../Makefile"
+		}
+		if target != want {
+			t.Errorf("lambda/%s -> %s, want %s", e.Name(), target, want)
+		}
+		links[e.Name()] = true
+	}
+	for _, f := range []string{"go.mod", "go.sum", "Makefile.repo"} {
+		if !links[f] {
+			t.Errorf("lambda/ has no link to %s: changing it would not rebuild", f)
+		}
+	}
+	// Every package of this module that a function imports is under a link.
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", "./functions/...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		rel, err := filepath.Rel(abs, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+		if !links[top] {
+			t.Errorf("the functions import %s, which lambda/ does not link: sam build would not see it change", rel)
+		}
+	}
+	for name := range links {
+		if name != "go.mod" && name != "go.sum" && name != "Makefile.repo" && !strings.Contains(string(out), string(filepath.Separator)+name+string(filepath.Separator)) {
+			t.Errorf("lambda/%s links what no function is built from: it only slows the hash", name)
+		}
 	}
 }
