@@ -207,8 +207,9 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 	var p Properties
 	d.unknownProperties()
 	d.policy(&p)
-	// valid tells whether what read finds is valid: it decides how far the
-	// document can still be checked when other properties are not.
+	// valid runs read and tells whether it found no problem: that decides
+	// how far the document can still be checked when other properties
+	// are wrong.
 	valid := func(read func()) bool {
 		n := len(d.problems)
 		read()
