@@ -84,6 +84,10 @@ func TestBinary(t *testing.T) {
 	}{
 		{"examples validate", []string{"validate", "examples/policies/root-daily.json", "examples/policies/prod-monthly.json"}, 0, []string{"0 errors, 0 warnings in 2 files (2 policies)"}, nil},
 		{"typo", []string{"validate", "cmd/backup-policy/testdata/typo.json"}, 1, []string{"cmd/backup-policy/testdata/typo.json:9:11", `unknown key "lifecyle"`, "1 error"}, nil},
+		// A wrong property does not hide the document's own problems.
+		{"misspelt property and typo", []string{"validate", "cmd/backup-policy/testdata/misspelt-and-typo.yaml"}, 1,
+			[]string{"misspelt-and-typo.yaml:7:7    error     property     Daily: PolicyTargest", "did you mean PolicyTargets?",
+				`misspelt-and-typo.yaml:17:17  error     unknown-key  Daily: plans.daily.rules.nightly  unknown key "lifecyle"`, "2 errors, 0 warnings in 1 file (1 policy)"}, nil},
 		{"org-policies with values", append([]string{"validate", "cfn/org-policies.yaml"}, orgPoliciesParameters...), 0, []string{"0 errors, 0 warnings in 1 file (4 policies)"}, nil},
 		{"org-policies without values", []string{"validate", "cfn/org-policies.yaml"}, 2, nil, []string{"cfn/org-policies.yaml:91:7: DailyBackupPolicy.PolicyTargets: SSM parameter TargetOuIds", "--parameter 'TargetOuIds=VALUE'"}},
 		{"conditions skip", append([]string{"validate", "cfn/org-policies.yaml", "--parameter", "DeployServiceControlPolicies=false"}, orgPoliciesParameters...), 0, []string{"skipped cfn/org-policies.yaml:", "KeepBackupsInOrganizationScp (Custom::BackupOrgPolicy): condition DeployServiceControlPolicies is false", "(2 policies)"}, nil},

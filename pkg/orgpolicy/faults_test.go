@@ -3,6 +3,8 @@ package orgpolicy_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -111,6 +113,140 @@ func TestInvalidInput(t *testing.T) {
 			}
 			if n := e.emu.CountCalls("organizations", ""); n != 0 {
 				t.Errorf("%d Organizations calls for bad input, want 0", n)
+			}
+		})
+	}
+}
+
+// TestEveryProblemAtOnce: bad properties and an inline document's own
+// problems are reported together, so one deployment attempt shows what
+// to fix; a document in S3 is not read until the properties are valid.
+// Neither makes an AWS call.
+func TestEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	daily, err := os.ReadFile("testdata/daily.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "lifecyle" is at line 9, column 11 of the document.
+	typo := strings.Replace(string(daily), `"lifecycle"`, `"lifecyle"`, 1)
+	misspelt := map[string]any{"PolicyTargets": nil, "PolicyTargest": []any{awsemu.SampleRootID}}
+	with := func(overrides map[string]any) map[string]any {
+		m := maps.Clone(misspelt)
+		maps.Copy(m, overrides)
+		return m
+	}
+	s3Content := map[string]any{"S3": map[string]any{"PolicyBucket": "policies", "PolicyKey": "daily.json"}}
+	// Sixty bad targets and sixty plans with a typo: more than a Reason
+	// can hold.
+	var badTargets []any
+	var plans []string
+	for i := range 60 {
+		badTargets = append(badTargets, fmt.Sprintf("ou-%02d", i))
+		plans = append(plans, fmt.Sprintf(`"p%02d":{"rules":{"r":{"target_backup_vault_name":{"@@assign":"v"},"lifecyle":{}}}}`, i))
+	}
+	manyTypos := `{"plans":{` + strings.Join(plans, ",") + `}}`
+	const unknownTarget = "PolicyTargest: unknown property; did you mean PolicyTargets?"
+	const unknownLifecycle = `PolicyContent: plans.daily.rules.nightly: unknown key "lifecyle"; allowed: `
+	tests := []struct {
+		name      string
+		overrides map[string]any
+		want      []string
+		notWant   []string
+	}{
+		{
+			name:      "misspelt property and a document typo",
+			overrides: with(map[string]any{"PolicyContent": typo}),
+			want:      []string{"invalid properties: " + unknownTarget, "EnablePolicyType; " + unknownLifecycle, "(line 9, column 11)"},
+		},
+		{
+			name:      "misspelt property and invalid JSON",
+			overrides: with(map[string]any{"PolicyContent": "{\n  \"plans\": {,\n}", "Variables": nil}),
+			want:      []string{unknownTarget, "PolicyContent: line 2, column 13: invalid character ','"},
+		},
+		{
+			name: "a YAML map in the template, positions in its JSON text",
+			overrides: with(map[string]any{"PolicyContent": map[string]any{"plans": map[string]any{"daily": map[string]any{
+				"rules": map[string]any{"nightly": map[string]any{"target_backup_vault_name": map[string]any{"@@assign": "$vault"}, "lifecyle": map[string]any{}}},
+			}}}}),
+			want: []string{unknownTarget, unknownLifecycle, "(line 1, column 40)"},
+		},
+		{
+			name:      "misspelt property, valid document",
+			overrides: misspelt,
+			want:      []string{unknownTarget},
+			notWant:   []string{"PolicyContent:"},
+		},
+		{
+			name:      "invalid regions: the document is checked without them",
+			overrides: with(map[string]any{"PolicyContent": typo, "PolicyRegions": "us-east-1,useast2"}),
+			want:      []string{unknownTarget, `PolicyRegions[1]: "useast2" is not a Region code`, unknownLifecycle, "(line 9, column 11)"},
+		},
+		{
+			name:      "regions on a tag policy: checked as a tag policy",
+			overrides: with(map[string]any{"PolicyContent": `["not an object"]`, "PolicyType": "TAG_POLICY"}),
+			want:      []string{unknownTarget, "PolicyRegions: applies only to BACKUP_POLICY", "PolicyContent: a policy document must be a JSON object, not a list"},
+		},
+		{
+			name:      "invalid Variables: not checked, placeholders would stay",
+			overrides: with(map[string]any{"PolicyContent": typo, "Variables": []any{"$vault=org-vault"}}),
+			want:      []string{unknownTarget, "Variables[0]: must be a map", "PolicyContent: not checked: its placeholders depend on Variables, which are invalid"},
+			notWant:   []string{"lifecyle"},
+		},
+		{
+			name:      "misspelt Variables: not checked either",
+			overrides: map[string]any{"PolicyContent": typo, "Variables": nil, "Variable": []any{map[string]any{"$vault": "org-vault"}}},
+			want:      []string{"Variable: unknown property; did you mean Variables?", "PolicyContent: not checked: its placeholders depend on Variables"},
+			notWant:   []string{"lifecyle"},
+		},
+		{
+			name:      "invalid PolicyType: not checked, the syntax depends on it",
+			overrides: with(map[string]any{"PolicyContent": typo, "PolicyType": "BACKUP"}),
+			want:      []string{unknownTarget, `PolicyType: "BACKUP" is not an Organizations policy type`, "PolicyContent: not checked: its syntax depends on PolicyType, which is invalid"},
+			notWant:   []string{"lifecyle"},
+		},
+		{
+			name:      "invalid content: its own problem only",
+			overrides: with(map[string]any{"PolicyContent": "  "}),
+			want:      []string{unknownTarget, "PolicyContent: must not be empty"},
+			notWant:   []string{"not checked", "read and checked"},
+		},
+		{
+			// The handler cuts the Reason's middle to fit the response, as
+			// for any error: the first property problems and the last
+			// document problems are kept.
+			name:      "more than a Reason holds",
+			overrides: map[string]any{"PolicyTargets": badTargets, "PolicyContent": manyTypos, "PolicyRegions": nil},
+			want:      []string{`invalid properties: PolicyTargets[0]: "ou-00" is not`, " …[truncated]… ", `.rules.r: unknown key "lifecyle"; allowed: `, "further problems not listed (log stream: test-stream)"},
+		},
+		{
+			name:      "content in S3: not read",
+			overrides: with(map[string]any{"PolicyContent": s3Content}),
+			want:      []string{unknownTarget, "PolicyContent: s3://policies/daily.json is read and checked once the properties are valid"},
+			notWant:   []string{"lifecyle"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{})
+			// The object in S3 has the typo too: reading it would report it.
+			e.emu.CreateBucket("policies", awsemu.SampleSolutionAccount)
+			if _, err := e.emu.PutObject("policies", "daily.json", []byte(typo)); err != nil {
+				t.Fatal(err)
+			}
+			resp := e.do(t, request{typ: cfn.RequestCreate, props: props(t, tt.overrides)})
+			mustFail(t, resp, tt.want...)
+			for _, s := range tt.notWant {
+				if strings.Contains(resp.Reason, s) {
+					t.Errorf("Reason %q\ncontains %q", resp.Reason, s)
+				}
+			}
+			if n := e.emu.CountCalls("organizations", ""); n != 0 {
+				t.Errorf("%d Organizations calls for bad input, want 0", n)
+			}
+			if n := e.emu.CountCalls("s3", ""); n != 0 {
+				t.Errorf("%d S3 calls for bad input, want 0", n)
 			}
 		})
 	}

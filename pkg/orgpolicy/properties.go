@@ -75,13 +75,28 @@ func (l S3Location) String() string {
 }
 
 // PropertyError lists every property that is wrong, each with the field and
-// what is allowed.
+// what is allowed, and says how far the policy document can be checked
+// despite them: a template with a misspelt property and a document typo
+// should show both at the first attempt, not one per deployment.
 type PropertyError struct {
 	Problems []string
+	// Document holds the properties the policy document renders with when
+	// those it depends on are valid (PolicyContent, PolicyType, Variables;
+	// PolicyRegions and its operator are left out when they are invalid,
+	// as they only set each plan's regions); nil otherwise. Its Content
+	// may be in S3: the function reads it only from valid properties.
+	Document *Properties
+	// Unchecked says why the document cannot be checked while PolicyContent
+	// itself is valid (a wrong PolicyType or Variables); "" otherwise.
+	Unchecked string
 }
 
 func (e *PropertyError) Error() string {
-	return "invalid properties: " + strings.Join(e.Problems, "; ")
+	s := "invalid properties: " + strings.Join(e.Problems, "; ")
+	if e.Unchecked != "" {
+		s += "; " + e.Unchecked
+	}
+	return s
 }
 
 var (
@@ -117,6 +132,8 @@ const maxUserTags = 50 - 2
 type decoder struct {
 	props    map[string]any
 	problems []string
+	// meant are the known properties unknown ones were taken for.
+	meant []string
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -190,18 +207,47 @@ func DecodeProperties(props map[string]any, defaults Defaults) (Properties, erro
 	var p Properties
 	d.unknownProperties()
 	d.policy(&p)
-	p.Content = d.content()
-	p.Variables = d.variables()
-	d.regions(&p)
+	// valid runs read and tells whether it found no problem: that decides
+	// how far the document can still be checked when other properties
+	// are wrong.
+	valid := func(read func()) bool {
+		n := len(d.problems)
+		read()
+		return len(d.problems) == n
+	}
+	contentOK := valid(func() { p.Content = d.content() })
+	// A misspelt Variables or PolicyType leaves the default in its place,
+	// which is not what the template means either.
+	variablesOK := valid(func() { p.Variables = d.variables() }) && !slices.Contains(d.meant, "Variables")
+	regionsOK := valid(func() { d.regions(&p) })
+	typeOK := !slices.Contains(d.meant, "PolicyType") &&
+		!slices.ContainsFunc(d.problems, func(s string) bool { return strings.HasPrefix(s, "PolicyType:") })
 	p.Targets = d.targets()
 	d.access(&p, defaults)
 	p.Tags = d.tags()
 	p.AdoptExistingPolicy = d.flag("AdoptExistingPolicy")
 	p.EnablePolicyType = d.flag("EnablePolicyType")
-	if len(d.problems) > 0 {
-		return Properties{}, &PropertyError{Problems: d.problems}
+	if len(d.problems) == 0 {
+		return p, nil
 	}
-	return p, nil
+	pe := &PropertyError{Problems: d.problems}
+	switch {
+	case !contentOK:
+		// The content's own problem is the report.
+	case !typeOK:
+		pe.Unchecked = "PolicyContent: not checked: its syntax depends on PolicyType, which is invalid"
+	case !variablesOK:
+		// Without them placeholders stay in the document, and the check
+		// would report them instead of what is wrong.
+		pe.Unchecked = "PolicyContent: not checked: its placeholders depend on Variables, which are invalid"
+	default:
+		doc := Properties{PolicyType: p.PolicyType, Content: p.Content, Variables: p.Variables}
+		if regionsOK {
+			doc.Regions, doc.RegionsOperator = p.Regions, p.RegionsOperator
+		}
+		pe.Document = &doc
+	}
+	return Properties{}, pe
 }
 
 // policy reads what names the policy: PolicyName, PolicyDescription and
@@ -299,6 +345,7 @@ func (d *decoder) unknownProperties() {
 			continue
 		}
 		if s := closestProperty(k); s != "" {
+			d.meant = append(d.meant, s)
 			d.fail("%s: unknown property; did you mean %s? allowed: %s", k, s, strings.Join(allowed, ", "))
 		} else {
 			d.fail("%s: unknown property; allowed: %s", k, strings.Join(allowed, ", "))

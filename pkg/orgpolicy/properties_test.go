@@ -2,6 +2,7 @@ package orgpolicy
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -161,6 +162,84 @@ func TestUnknownPropertySuggestion(t *testing.T) {
 			}
 			if hint != want {
 				t.Errorf("suggestion %q, want %q (error: %v)", hint, want, err)
+			}
+		})
+	}
+}
+
+// TestPropertyErrorDocument: a PropertyError says what the document can
+// still be checked with, or why it cannot.
+func TestPropertyErrorDocument(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		props     string
+		document  *Properties
+		unchecked string
+	}{
+		{
+			name:     "a misspelt property: everything the document needs",
+			props:    `{"PolicyName":"n","PolicyContent":"{}","PolicyTargest":"r-a1b2","Variables":{"$x":"y"},"PolicyRegions":"eu-west-1"}`,
+			document: &Properties{PolicyType: "BACKUP_POLICY", Content: Content{Inline: "{}"}, Variables: []backuppolicy.Variable{{Placeholder: "$x", Value: "y"}}, Regions: []string{"eu-west-1"}, RegionsOperator: "@@append"},
+		},
+		{
+			name:     "content in S3, for the caller to read or not",
+			props:    `{"PolicyContent":{"S3":{"PolicyBucket":"b","PolicyKey":"k"}}}`,
+			document: &Properties{PolicyType: "BACKUP_POLICY", Content: Content{S3: &S3Location{Bucket: "b", Key: "k"}}, RegionsOperator: "@@append"},
+		},
+		{
+			name:     "invalid regions are left out",
+			props:    `{"PolicyName":"n","PolicyContent":"{}","PolicyRegions":"useast1","PolicyRegionsOperator":"@@remove"}`,
+			document: &Properties{PolicyType: "BACKUP_POLICY", Content: Content{Inline: "{}"}},
+		},
+		{
+			name:     "regions of another type are left out",
+			props:    `{"PolicyName":"n","PolicyContent":"{}","PolicyType":"TAG_POLICY","PolicyRegions":"us-east-1"}`,
+			document: &Properties{PolicyType: "TAG_POLICY", Content: Content{Inline: "{}"}},
+		},
+		{name: "content invalid", props: `{"PolicyName":"n","PolicyContent":[1],"PolicyTargest":"r-a1b2"}`},
+		{name: "content missing", props: `{"PolicyName":"n"}`},
+		{
+			name:      "invalid PolicyType",
+			props:     `{"PolicyName":"n","PolicyContent":"{}","PolicyType":"BACKUP"}`,
+			unchecked: "PolicyContent: not checked: its syntax depends on PolicyType, which is invalid",
+		},
+		{
+			name:      "misspelt PolicyType",
+			props:     `{"PolicyName":"n","PolicyContent":"{}","PolicyTyp":"TAG_POLICY"}`,
+			unchecked: "PolicyContent: not checked: its syntax depends on PolicyType, which is invalid",
+		},
+		{
+			name:      "invalid Variables",
+			props:     `{"PolicyName":"n","PolicyContent":"{}","Variables":"{nope"}`,
+			unchecked: "PolicyContent: not checked: its placeholders depend on Variables, which are invalid",
+		},
+		{
+			name:      "misspelt Variables",
+			props:     `{"PolicyName":"n","PolicyContent":"{}","variables":{"$x":"y"}}`,
+			unchecked: "PolicyContent: not checked: its placeholders depend on Variables, which are invalid",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var m map[string]any
+			if err := json.Unmarshal([]byte(tt.props), &m); err != nil {
+				t.Fatal(err)
+			}
+			_, err := DecodeProperties(m, Defaults{})
+			var pe *PropertyError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error = %v, want a PropertyError", err)
+			}
+			if diff := cmp.Diff(tt.document, pe.Document); diff != "" {
+				t.Errorf("Document (-want +got):\n%s", diff)
+			}
+			if pe.Unchecked != tt.unchecked {
+				t.Errorf("Unchecked = %q, want %q", pe.Unchecked, tt.unchecked)
+			}
+			if tt.unchecked != "" && !strings.HasSuffix(err.Error(), "; "+tt.unchecked) {
+				t.Errorf("error = %v, want it to end with why the document is not checked", err)
 			}
 		})
 	}

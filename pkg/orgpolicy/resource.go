@@ -110,7 +110,7 @@ func ownerOf(ev cfn.Event) policyOwner {
 func (r *Resource) desired(ctx context.Context, ev cfn.Event) (Properties, desiredPolicy, error) {
 	p, err := DecodeProperties(ev.ResourceProperties, r.Defaults)
 	if err != nil {
-		return Properties{}, desiredPolicy{}, err
+		return Properties{}, desiredPolicy{}, withDocumentProblems(err)
 	}
 	text, err := r.documentText(ctx, p.Content)
 	if err != nil {
@@ -132,6 +132,24 @@ func (r *Resource) desired(ctx context.Context, ev cfn.Event) (Properties, desir
 		return Properties{}, desiredPolicy{}, err
 	}
 	return p, d, nil
+}
+
+// withDocumentProblems adds to a PropertyError what is wrong with an inline
+// document as well, so that one deployment attempt shows every problem.
+// A document in S3 is not read: bad input makes no AWS call, and the
+// properties may name the wrong object.
+func withDocumentProblems(err error) error {
+	var pe *PropertyError
+	if !errors.As(err, &pe) || pe.Document == nil {
+		return err
+	}
+	if loc := pe.Document.Content.S3; loc != nil {
+		return fmt.Errorf("%w; PolicyContent: %s is read and checked once the properties are valid", err, loc)
+	}
+	if _, derr := renderDocument(pe.Document.Content.Inline, *pe.Document); derr != nil {
+		return fmt.Errorf("%w; %w", err, derr)
+	}
+	return err
 }
 
 func (r *Resource) connect(ctx context.Context, p Properties, ev cfn.Event) (organizationsAPI, error) {

@@ -63,14 +63,16 @@ type Policy struct {
 	PolicyType string
 	Targets    []string
 	// Root is the rendered document (Variables and PolicyRegions
-	// applied), nil when it does not render. Its positions are in the
-	// rendered text; Locate maps them into File.
+	// applied), nil when it does not render or the properties are wrong.
+	// Its positions are in the rendered text; Locate maps them into File.
 	Root *backuppolicy.Node
 	// Document is the minified document the policy manager sends; empty
 	// when the policy has an error.
 	Document string
 	// Problems are the errors and warnings of the properties and the
-	// document, each at a position in File.
+	// document, each at a position in File. The document is checked even
+	// when properties are wrong, as far as those it depends on allow
+	// (orgpolicy.PropertyError), so one run shows every problem.
 	Problems []Problem
 	// Properties are the resource's properties as CloudFormation sends
 	// them to the policy manager (a custom resource's scalars as strings);

@@ -230,6 +230,137 @@ func TestUnknownValues(t *testing.T) {
 	}
 }
 
+// TestEveryProblemAtOnce: a resource with a wrong property has its
+// document checked too, as the policy manager does, and each problem is
+// reported where it is: one run shows everything to fix. The policy is not
+// rendered for use (no Document, no Root).
+func TestEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	const rule = `
+            rules:
+              r:
+                target_backup_vault_name: {"@@assign": $vault}
+                lifecyle: {}
+            selections:
+              tags:
+                s:
+                  iam_role_arn: {"@@assign": "arn:aws:iam::$account:role/R"}
+                  tag_key: {"@@assign": backup}
+                  tag_value: {"@@assign": [x]}
+`
+	tests := []struct {
+		name     string
+		template string
+		opts     policysource.Options
+		want     []at
+	}{
+		{
+			name: "misspelt property, typo in a YAML map",
+			template: `Resources:
+  P:
+    Type: Custom::BackupOrgPolicy
+    Properties:
+      PolicyName: p
+      PolicyTargest: [r-a1b2]
+      Variables: {$vault: org-vault}
+      PolicyContent:
+        plans:
+          p:` + rule,
+			want: []at{{6, 7, "error", "PolicyTargest"}, {14, 17, "error", "lifecyle"}},
+		},
+		{
+			name: "misspelt property, typo in a JSON string",
+			template: `Resources:
+  P:
+    Type: Custom::OrgPolicy
+    Properties:
+      PolicyName: p
+      PolicyTargest: [r-a1b2]
+      PolicyContent: |
+        {"plans": {"p": {
+          "rules": {"r": {"target_backup_vault_name": {"@@assign": "v"},
+                          "lifecyle": {}}}}}}
+`,
+			want: []at{{6, 7, "error", "PolicyTargest"}, {10, 27, "error", "lifecyle"}},
+		},
+		{
+			name: "bad region: the document is checked without PolicyRegions",
+			template: `Resources:
+  P:
+    Type: Custom::BackupOrgPolicy
+    Properties:
+      PolicyName: p
+      PolicyRegions: [useast1]
+      Variables: {$vault: org-vault}
+      PolicyContent:
+        plans:
+          p:` + rule,
+			want: []at{{6, 7, "error", "PolicyRegions"}, {14, 17, "error", "lifecyle"}},
+		},
+		{
+			name: "bad Variables: the document is not checked, and says so",
+			template: `Resources:
+  P:
+    Type: Custom::BackupOrgPolicy
+    Properties:
+      PolicyName: p
+      Variables: [$vault=org-vault]
+      PolicyContent:
+        plans:
+          p:` + rule,
+			want: []at{{6, 7, "error", "Variables"}, {7, 7, "warning", "not checked"}},
+		},
+		{
+			name: "AWS::Organizations::Policy: its own property names",
+			template: `Resources:
+  P:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: p
+      Type: BACKUP
+      Content: {plans: {p: {rules: {r: {lifecyle: {}}}}}}
+`,
+			want: []at{{6, 7, "error", "Type"}, {7, 7, "warning", "depends on Type,"}},
+		},
+		{
+			name: "content in S3, given as a local copy",
+			template: `Resources:
+  P:
+    Type: Custom::BackupOrgPolicy
+    Properties:
+      PolicyName: p
+      PolicyTargest: [r-a1b2]
+      PolicyContent:
+        S3: {PolicyBucket: policies, PolicyKey: daily.json}
+`,
+			opts: policysource.Options{Content: map[string]string{"s3://policies/daily.json": "testdata/typo.json"}},
+			// The local copy's own lines: a string content counts from
+			// the property (typo.json line 9).
+			want: []at{{6, 7, "error", "PolicyTargest"}, {7, 7, "error", "lifecyle"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := policysource.Read(writeTemplate(t, tt.template), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := f.Policies[0]
+			var mentions []string
+			for _, w := range tt.want {
+				mentions = append(mentions, w.Mentions)
+			}
+			if diff := cmp.Diff(tt.want, problemsAt(t, p.Problems, mentions)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s\n%+v", diff, p.Problems)
+			}
+			if p.Document != "" || p.Root != nil {
+				t.Errorf("a policy with wrong properties rendered for use: %q", p.Document)
+			}
+		})
+	}
+}
+
 // TestS3Content: a PolicyContent in S3 is needed offline as a local copy
 // (--content-file); given, it is rendered like inline content.
 func TestS3Content(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/backup-as-code/orgbackup/internal/cfntemplate"
+	"github.com/backup-as-code/orgbackup/pkg/backuppolicy"
 	"github.com/backup-as-code/orgbackup/pkg/orgpolicy"
 )
 
@@ -231,13 +232,17 @@ func resourceProperties(tpl *cfntemplate.Template, r cfntemplate.Resource, d cfn
 	return props, missing, nil
 }
 
-var problemProperty = regexp.MustCompile(`^(\w+)`)
+var (
+	problemProperty = regexp.MustCompile(`^(\w+)`)
+	propertyName    = regexp.MustCompile(`\b\w+\b`)
+)
 
 // renderResource decodes and renders one resource as the policy manager
 // does.
 func renderResource(tpl *cfntemplate.Template, source []string, r cfntemplate.Resource, props map[string]any, unknown *[]*InputError) *Policy {
 	p := &Policy{File: tpl.Name, Resource: r.LogicalID, ResourceType: r.Type}
 	rename := func(s string) string { return s }
+	renameAll := rename
 	if r.Type == TypeOrganizationsPolicy {
 		back := map[string]string{}
 		for from, to := range organizationsProperties {
@@ -248,6 +253,9 @@ func renderResource(tpl *cfntemplate.Template, source []string, r cfntemplate.Re
 				return back[m] + s[len(m):]
 			}
 			return s
+		}
+		renameAll = func(s string) string {
+			return propertyName.ReplaceAllStringFunc(s, func(w string) string { return cmp.Or(back[w], w) })
 		}
 	}
 	decoded, err := orgpolicy.DecodeProperties(props, orgpolicy.Defaults{})
@@ -262,6 +270,20 @@ func renderResource(tpl *cfntemplate.Template, source []string, r cfntemplate.Re
 			name := problemProperty.FindString(msg)
 			at := nodeAt(tpl, r.LogicalID, "Properties", name)
 			p.Problems = append(p.Problems, Problem{File: tpl.Name, Line: line(at), Column: column(at), Resource: r.LogicalID, Path: name, Rule: "property", Message: strings.TrimPrefix(strings.TrimPrefix(msg, name), ": ")})
+		}
+		// The document is checked as well, as the policy manager does, so
+		// that one run shows every problem; but a policy whose
+		// properties are wrong is not one to send or to merge (Root and
+		// Document stay empty).
+		switch doc := pe.Document; {
+		case pe.Unchecked != "":
+			msg := renameAll(pe.Unchecked)
+			name := problemProperty.FindString(msg)
+			at := nodeAt(tpl, r.LogicalID, "Properties", name)
+			p.Problems = append(p.Problems, Problem{File: tpl.Name, Line: line(at), Column: column(at), Resource: r.LogicalID, Path: name, Rule: "document", Severity: backuppolicy.SeverityWarning, Message: strings.TrimPrefix(strings.TrimPrefix(msg, name), ": ")})
+		case doc != nil && doc.Content.S3 == nil:
+			render(p, doc.Content.Inline, *doc, newTemplateLocator(tpl, source, r, *doc))
+			p.Root, p.Document = nil, ""
 		}
 		return p
 	}
