@@ -124,16 +124,18 @@ func runDemo(ctx context.Context, o DemoOptions, steps []demoStep, done func(w i
 			}
 			continue
 		}
-		env.printPolicies(w)
 		if d.Response.Status != "SUCCESS" {
-			return fmt.Errorf("%s: %s", step.path, d.Response.Reason)
+			fmt.Fprintf(w, "%s Reason: %s\n", d.Response.Status, d.Response.Reason)
+			env.printPolicies(w)
+			return fmt.Errorf("%s: CloudFormation received %s", step.path, d.Response.Status)
 		}
+		env.printPolicies(w)
 		if head.RequestType == "Update" {
 			note := ""
 			if havePlan {
-				note = ", after the out-of-band change"
+				note = " (compared with the organization just before it, after the out-of-band change)"
 			}
-			fmt.Fprintf(w, "What the Update changed (the organization before it%s, and after):\n", note)
+			fmt.Fprintf(w, "What the Update changed%s:\n", note)
 			for _, line := range policyChanges(before, env.AWS.Policies(), d.Response.PhysicalResourceID, env.AWS.TargetName) {
 				fmt.Fprintf(w, "  %s\n", line)
 			}
@@ -170,7 +172,11 @@ func (e *Env) reportFailure(w io.Writer, status, reason string, before []awsemu.
 	if !reflect.DeepEqual(before, e.AWS.Policies()) {
 		return fmt.Errorf("failed, yet the organization changed")
 	}
-	fmt.Fprintf(w, "Nothing was created: no Organizations write was attempted, and the organization holds the same %d backup policies as before.\n", len(before))
+	held := "no backup policies"
+	if len(before) > 0 {
+		held = fmt.Sprintf("the same %d %s", len(before), plural(len(before), "backup policy", "backup policies"))
+	}
+	fmt.Fprintf(w, "Nothing was created: no Organizations write was attempted, and the organization holds %s, as before.\n", held)
 	return nil
 }
 

@@ -168,7 +168,7 @@ func tagDemo(ctx context.Context, o TagDemoOptions, steps []tagStep) error {
 			emf++
 		}
 	}
-	fmt.Fprintf(w, "\nThe re-applier wrote %d CloudWatch Embedded Metric Format records.\n", emf)
+	fmt.Fprintf(w, "\nThe re-applier wrote %d CloudWatch Embedded Metric Format %s.\n", emf, plural(emf, "record", "records"))
 	fmt.Fprintln(w, env.segmentReport(ctx, "the re-applier", sdkCalls, ""))
 	return nil
 }
