@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/backup-as-code/orgbackup/internal/logcapture"
+	"github.com/backup-as-code/orgbackup/pkg/tagreapply"
 )
 
 // TagDemoOptions configure TagDemo.
@@ -23,9 +24,31 @@ type TagDemoOptions struct {
 	Out, Logs io.Writer
 }
 
+// tagStep is one input the tag-reapplier demo invokes the function with.
+type tagStep struct {
+	// path is the file; the report names it by its base name.
+	path string
+	// redelivery marks an event played a second time: it must change
+	// nothing, as EventBridge delivers at least once.
+	redelivery bool
+}
+
 // TagDemo runs the tag re-applier on the sample restore events and a
-// backfill, printing the restored resources' tags before and after.
+// backfill, printing the restored resources' tags before and after. The
+// completed restore's event is played twice: the second time is the
+// redelivery check.
 func TagDemo(ctx context.Context, o TagDemoOptions) error {
+	var steps []tagStep
+	for _, name := range []string{"restore-created-state.json", "restore-running.json", "restore-completed.json"} {
+		steps = append(steps, tagStep{path: filepath.Join(o.EventsDir, name)})
+	}
+	steps = append(steps,
+		tagStep{path: filepath.Join(o.EventsDir, "restore-completed.json"), redelivery: true},
+		tagStep{path: filepath.Join(o.EventsDir, "backfill.json")})
+	return tagDemo(ctx, o, steps)
+}
+
+func tagDemo(ctx context.Context, o TagDemoOptions, steps []tagStep) error {
 	var captured logcapture.Buffer
 	env, err := StartTagReapplier(ctx, Options{Bootstrap: o.Bootstrap, Output: io.MultiWriter(o.Logs, &captured)})
 	if err != nil {
@@ -45,11 +68,27 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 	fmt.Fprintf(w, "Restored volume %s, before: %s\n", sample.CreatedARN, formatTags(env.tags(sample.CreatedARN)))
 
 	lastRequest := ""
-	for _, name := range []string{"restore-created-state.json", "restore-running.json", "restore-completed.json", "restore-completed.json", "backfill.json"} {
-		payload, err := os.ReadFile(filepath.Join(o.EventsDir, name))
+	sdkCalls := 0
+	for _, step := range steps {
+		name := filepath.Base(step.path)
+		payload, err := os.ReadFile(step.path)
 		if err != nil {
 			return err
 		}
+		req, err := tagreapply.DecodeRequest(payload)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		// restored is the resource the event's restore job created, whose
+		// tags the report shows before and after.
+		restored := ""
+		if req.Event != nil {
+			restored = req.Event.Detail.CreatedResourceARN
+			if i := slices.IndexFunc(SampleRestores, func(r SampleRestore) bool { return r.JobID == req.Event.Detail.RestoreJobID }); i >= 0 {
+				restored = SampleRestores[i].CreatedARN
+			}
+		}
+		tagsBefore := env.tags(restored)
 		env.AWS.ResetCalls()
 		res, err := env.Function.Invoke(ctx, payload, 60*time.Second)
 		if err != nil {
@@ -58,16 +97,16 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 		if res.Error != nil {
 			return fmt.Errorf("%s: the function failed: %w", name, res.Error)
 		}
+		sdkCalls += env.sdkCalls()
 		lastRequest = res.RequestID
-		fmt.Fprintf(w, "\n=== %s\nAWS calls: %s\n", name, env.callSummary())
-		if name != "backfill.json" {
-			for _, c := range env.AWS.CallsTo("tagging") {
-				if c.Operation == "GetResources" {
-					fmt.Fprintf(w, "Tags read with tag:GetResources: %s\n", strings.ReplaceAll(c.Target, ",", ", "))
-				}
-			}
+		if step.redelivery {
+			fmt.Fprintf(w, "\n=== %s again: the redelivery check\n", name)
+			fmt.Fprintf(w, "EventBridge delivers an event at least once; the same event a second time must write nothing and leave the tags as they are.\n")
+		} else {
+			fmt.Fprintf(w, "\n=== %s\n", name)
 		}
-		if name == "backfill.json" {
+		fmt.Fprintf(w, "AWS calls: %s\n", env.callSummary())
+		if req.Backfill != nil {
 			var sum map[string]any
 			_ = json.Unmarshal(res.Payload, &sum)
 			out, _ := json.Marshal(sum)
@@ -76,6 +115,11 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 				fmt.Fprintf(w, "  %-9s %s: %s\n", r.ResourceType, r.CreatedARN, formatTags(env.tags(r.CreatedARN)))
 			}
 			continue
+		}
+		for _, c := range env.AWS.CallsTo("tagging") {
+			if c.Operation == "GetResources" {
+				fmt.Fprintf(w, "Tags read with tag:GetResources: %s\n", strings.ReplaceAll(c.Target, ",", ", "))
+			}
 		}
 		rec, err := captured.Wait(ctx, func(r map[string]any) bool {
 			return r["msg"] == "restore job processed" && r["awsRequestId"] == res.RequestID
@@ -93,11 +137,29 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 				fmt.Fprintf(w, "  %s: %v\n", k, v)
 			}
 		}
-		fmt.Fprintf(w, "Restored volume now: %s\n", formatTags(env.tags(sample.CreatedARN)))
+		switch restored {
+		case "":
+		case sample.CreatedARN:
+			fmt.Fprintf(w, "Restored volume now: %s\n", formatTags(env.tags(restored)))
+		default:
+			fmt.Fprintf(w, "Restored resource %s now: %s\n", restored, formatTags(env.tags(restored)))
+		}
+		if step.redelivery {
+			writes := 0
+			for _, c := range env.AWS.CallsTo("tagging") {
+				if c.Operation == "TagResources" {
+					writes++
+				}
+			}
+			if writes > 0 || !maps.Equal(tagsBefore, env.tags(restored)) {
+				return fmt.Errorf("%s: redelivery check failed: %d tag:TagResources calls, tags %s before and %s after", name, writes, formatTags(tagsBefore), formatTags(env.tags(restored)))
+			}
+			fmt.Fprintf(w, "Redelivery check passed: no tag:TagResources call, and the tags are as the first delivery left them.\n")
+		}
 	}
-	// The backfill's metrics are the last thing the function writes.
+	// The last invocation's metrics are the last thing the function writes.
 	if _, err := captured.Wait(ctx, func(r map[string]any) bool { _, ok := r["_aws"]; return ok && r["awsRequestId"] == lastRequest }); err != nil {
-		return fmt.Errorf("no metrics from the backfill: %w", err)
+		return fmt.Errorf("no metrics from the last invocation: %w", err)
 	}
 	recs, _ := captured.Records()
 	emf := 0
@@ -106,7 +168,8 @@ func TagDemo(ctx context.Context, o TagDemoOptions) error {
 			emf++
 		}
 	}
-	fmt.Fprintf(w, "\nThe re-applier wrote %d CloudWatch Embedded Metric Format records and sent %d X-Ray segments.\n", emf, len(env.Segments()))
+	fmt.Fprintf(w, "\nThe re-applier wrote %d CloudWatch Embedded Metric Format %s.\n", emf, plural(emf, "record", "records"))
+	fmt.Fprintln(w, env.segmentReport(ctx, "the re-applier", sdkCalls, ""))
 	return nil
 }
 

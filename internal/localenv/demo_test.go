@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,8 @@ func TestDemo(t *testing.T) {
 			filepath.Join(localenvtest.EventsDir(), "org-policy-update.json"),
 			filepath.Join(localenvtest.EventsDir(), "org-policy-delete.json"),
 		},
-		Out: &out, Logs: &logs, LogPath: "function.log",
+		FailingEvents: []string{filepath.Join(localenvtest.EventsDir(), "org-policy-create-typo.json")},
+		Out:           &out, Logs: &logs, LogPath: "function.log",
 		CLI: cli,
 	})
 	if err != nil {
@@ -62,9 +64,24 @@ func TestDemo(t *testing.T) {
 		"=== Update OrgDailyMonthlyPolicy",
 		"attached to ou-a1b2-workload1  Workloads",
 		"tag cost-center = cc-1234",
+		// The Update's changes, against the organization as the
+		// out-of-band change left it (retention 7, Prod detached).
+		"What the Update changed (compared with the organization just before it, after the out-of-band change):\n" +
+			"  description: \"Daily (35 days) and monthly (366 days) backups, copied to the central vault\" -> \"Daily (42 days) and monthly (366 days) backups, copied to the central vault\"\n" +
+			"  content: 2 values changed\n" +
+			"    plans.org-daily-monthly.rules.daily.copy_actions.arn:aws:backup:us-east-1:333333333333:backup-vault:central-backup-vault.lifecycle.delete_after_days.@@assign: \"35\" -> \"42\"\n" +
+			"    plans.org-daily-monthly.rules.daily.lifecycle.delete_after_days.@@assign: \"7\" -> \"42\"\n" +
+			"  targets attached: ou-a1b2-prod0001 Prod, ou-a1b2-workload1 Workloads; detached: ou-a1b2-dev00001 Dev\n" +
+			"  tags added: cost-center=cc-1234; removed: none; changed: none\n",
 		"=== Delete OrgDailyMonthlyPolicy",
 		"Organization: no backup policies.",
-		"X-Ray segments",
+		"=== Create OrgDailyMonthlyPolicyTypo  (" + filepath.Join(localenvtest.EventsDir(), "org-policy-create-typo.json") + ", expected to fail)\n",
+		`"Status": "FAILED"`,
+		"AWS calls: 1 cloudformation-response:PutResponse\n" +
+			`FAILED Reason: PolicyContent: plans.org-daily-monthly.rules.daily: unknown key "lifecyle"; allowed: `,
+		"lifecycle, recovery_point_tags, scan_actions, schedule_expression, start_backup_window_minutes, target_backup_vault_name, target_logically_air_gapped_backup_vault_arn (line 23, column 11)",
+		"Nothing was created: no Organizations write was attempted, and the organization holds no backup policies, as before.\n",
+		"Done: 4 events, each answered exactly once",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
@@ -74,10 +91,20 @@ func TestDemo(t *testing.T) {
 	if create >= drift || drift >= update {
 		t.Errorf("the drift act is not between the Create and the Update:\n%s", report)
 	}
-	if strings.Count(report, "CloudFormation received 1 response") != 3 {
+	if del, typo := strings.Index(report, "=== Delete"), strings.Index(report, "=== Create OrgDailyMonthlyPolicyTypo"); del >= typo {
+		t.Errorf("the failing Create is not after the Delete:\n%s", report)
+	}
+	// The count varies with timing; what it counts does not.
+	if !xrayLine.MatchString(report) {
+		t.Errorf("report lacks the X-Ray line matching %s:\n%s", xrayLine, report)
+	}
+	if strings.Count(report, "CloudFormation received 1 response") != 4 {
 		t.Errorf("not every event got exactly one response:\n%s", report)
 	}
 }
+
+// xrayLine is the demo's account of the function's X-Ray documents.
+var xrayLine = regexp.MustCompile(`\nX-Ray: the (function|re-applier) sent [0-9]+ subsegments, one per AWS SDK call it made \(the invocation segments are Lambda's own[^)]*\)\.\n|\nX-Ray: the (function|re-applier) made [0-9]+ AWS SDK calls, and [0-9]+ subsegments \(one per call\) arrived`)
 
 // TestTagDemo runs the tag re-applier half of `make demo`.
 func TestTagDemo(t *testing.T) {
@@ -100,9 +127,20 @@ func TestTagDemo(t *testing.T) {
 		"Result: unchanged",
 		`"processed":4`,
 		"DynamoDB  arn:aws:dynamodb:us-east-1:444444444444:table/customers-restored: backup-plan=org-daily-monthly, team=crm",
+		"\n=== restore-completed.json again: the redelivery check\n" +
+			"EventBridge delivers an event at least once; the same event a second time must write nothing and leave the tags as they are.\n" +
+			"AWS calls: 1 backup:DescribeRestoreJob, 1 tagging:GetResources\n",
+		"Redelivery check passed: no tag:TagResources call, and the tags are as the first delivery left them.\n",
+		"The re-applier wrote 8 CloudWatch Embedded Metric Format records.\n",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q\n%s", want, report)
 		}
+	}
+	if strings.Count(report, "=== restore-completed.json") != 2 || strings.Count(report, "redelivery check") != 1 {
+		t.Errorf("restore-completed.json is not played twice, the second time as the redelivery check:\n%s", report)
+	}
+	if !xrayLine.MatchString(report) {
+		t.Errorf("report lacks the X-Ray line matching %s:\n%s", xrayLine, report)
 	}
 }

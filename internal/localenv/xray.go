@@ -3,8 +3,10 @@ package localenv
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"sync"
+	"time"
 )
 
 // xrayDaemon stands in for the X-Ray daemon Lambda runs next to a function:
@@ -50,4 +52,39 @@ func (e *Env) Segments() []string {
 	e.xray.mu.Lock()
 	defer e.xray.mu.Unlock()
 	return append([]string(nil), e.xray.segments...)
+}
+
+// sdkCalls counts the calls in the emulator's log that the function made
+// with the AWS SDK, which the X-Ray SDK traces: all but the response to
+// CloudFormation, a plain HTTPS PUT to a presigned URL.
+func (e *Env) sdkCalls() int {
+	n := 0
+	for _, c := range e.AWS.Calls() {
+		if c.Service != "cloudformation-response" {
+			n++
+		}
+	}
+	return n
+}
+
+// segmentReport says what the function's X-Ray documents were: one
+// subsegment per AWS SDK call (Lambda records each invocation's segment
+// itself, so the function sends only subsegments). They travel as UDP
+// datagrams, so the last may still be on its way when the demo asks:
+// it waits up to a second for as many as calls were made.
+// untraced, when set, names what the function calls without the SDK.
+func (e *Env) segmentReport(ctx context.Context, who string, calls int, untraced string) string {
+	deadline := time.Now().Add(time.Second)
+	n := len(e.Segments())
+	for n < calls && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+		n = len(e.Segments())
+	}
+	if n == calls {
+		if untraced != "" {
+			untraced = "; " + untraced + " is not traced"
+		}
+		return fmt.Sprintf("X-Ray: %s sent %d subsegments, one per AWS SDK call it made (the invocation segments are Lambda's own%s).", who, n, untraced)
+	}
+	return fmt.Sprintf("X-Ray: %s made %d AWS SDK calls, and %d subsegments (one per call) arrived; X-Ray's UDP is best effort, as with the real daemon.", who, calls, n)
 }
