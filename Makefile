@@ -176,7 +176,7 @@ bin/local/%/bootstrap: FORCE
 
 demo: local ## play events/ through the real functions against an emulated organization (EVENT=file: one event)
 	$(GO) build -o bin/local/backup-policy ./cmd/backup-policy
-	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -cli bin/local/backup-policy -events events
+	$(GO) run ./cmd/demo -bootstrap bin/local/backup-org-policy-manager/bootstrap -reapplier bin/local/tag-reapplier/bootstrap -cli bin/local/backup-policy -events events $(if $(EVENT),-event $(EVENT))
 
 bench: ## benchmarks against the emulator
 	$(GO) test -run '^$$' -bench . -benchmem ./...
