@@ -157,7 +157,9 @@ func tagDemo(ctx context.Context, o TagDemoOptions, steps []tagStep) error {
 			fmt.Fprintf(w, "Redelivery check passed: no tag:TagResources call, and the tags are as the first delivery left them.\n")
 		}
 	}
-	// The last invocation's metrics are the last thing the function writes.
+	// The last invocation's metrics are the last thing the function writes,
+	// all its records in one write (pkg/tagreapply): once one has arrived,
+	// every record has.
 	if _, err := captured.Wait(ctx, func(r map[string]any) bool { _, ok := r["_aws"]; return ok && r["awsRequestId"] == lastRequest }); err != nil {
 		return fmt.Errorf("no metrics from the last invocation: %w", err)
 	}

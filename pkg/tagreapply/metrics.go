@@ -78,6 +78,7 @@ func (m *metricCounts) flush(w io.Writer, namespace, level, requestID string, no
 	for i, n := range metricNames {
 		defs[i] = map[string]string{"Name": n, "Unit": "Count"}
 	}
+	var out []byte
 	for _, rt := range slices.Sorted(maps.Keys(byType)) {
 		c := byType[rt]
 		rec := map[string]any{
@@ -111,9 +112,13 @@ func (m *metricCounts) flush(w io.Writer, namespace, level, requestID string, no
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(append(line, '\n')); err != nil {
-			return err
-		}
+		out = append(append(out, line...), '\n')
 	}
-	return nil
+	// One write for all the records: one system call, and a reader of the
+	// function's output sees the invocation's records together.
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := w.Write(out)
+	return err
 }
