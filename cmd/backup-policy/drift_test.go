@@ -252,6 +252,16 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("changed ServiceToken: exit %d\n%s%s", code, stdout, stderr)
 	}
 
+	// A transform other than SAM's may change what the template declares.
+	macro := filepath.Join(t.TempDir(), "macro.yaml")
+	if err := os.WriteFile(macro, []byte("Transform: [AWS::Serverless-2016-10-31, AWS::LanguageExtensions]\n"+string(body)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = o.cli(t, "drift", "--template", macro, "--stack", o.stackID)
+	if code != exitInput || !strings.Contains(stderr, "Transform AWS::LanguageExtensions is not expanded") {
+		t.Errorf("LanguageExtensions template: exit %d: %s", code, stderr)
+	}
+
 	// A NoEcho parameter's deployed value is masked: it must be given.
 	noecho, err := os.ReadFile("testdata/drift/noecho.yaml")
 	if err != nil {

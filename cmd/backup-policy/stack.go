@@ -192,6 +192,9 @@ func (t *stackTarget) read(path string, body []byte, params, given map[string]st
 	if err != nil {
 		return nil, err
 	}
+	if other := f.OtherTransforms(); len(other) > 0 {
+		return nil, fmt.Errorf("%s: Transform %s is not expanded here, so its resources cannot be compared as CloudFormation deploys them (only %s is read as written)", path, strings.Join(other, ", "), policysource.SAMTransform)
+	}
 	var masked []string
 	for _, name := range f.NoEcho {
 		if _, deployed := t.deployedParams[name]; deployed {

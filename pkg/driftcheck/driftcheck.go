@@ -229,6 +229,10 @@ func (c *Checker) stack(ctx context.Context, name string) StackResult {
 		r.Err = err
 		return r
 	}
+	if other := f.OtherTransforms(); len(other) > 0 {
+		r.Err = fmt.Errorf("stack %s: Transform %s is not expanded by the check, so its resources cannot be compared as deployed", name, strings.Join(other, ", "))
+		return r
+	}
 	// DescribeStacks masks NoEcho values (AWS CloudFormation User Guide,
 	// Parameters: NoEcho): rendered with the mask, a policy would drift.
 	var masked []string

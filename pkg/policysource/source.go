@@ -114,6 +114,26 @@ type File struct {
 	// NoEcho are the template's NoEcho parameters, sorted: DescribeStacks
 	// shows their values masked, so a deployed value of one cannot be used.
 	NoEcho []string
+	// Transforms are the template's Transform section, as written; only
+	// SAM's leaves Custom::BackupOrgPolicy resources as written.
+	Transforms []string
+}
+
+// SAMTransform is the transform of SAM templates, which does not change a
+// Custom::BackupOrgPolicy resource.
+const SAMTransform = "AWS::Serverless-2016-10-31"
+
+// OtherTransforms are the transforms of f that may change what it declares
+// (AWS::LanguageExtensions' Fn::ForEach, AWS::Include, macros), which this
+// package does not expand.
+func (f *File) OtherTransforms() []string {
+	var out []string
+	for _, t := range f.Transforms {
+		if t != SAMTransform {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Policy returns the policy of a resource, or of a JSON file when

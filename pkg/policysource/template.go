@@ -68,6 +68,14 @@ func readTemplate(path string, data []byte, opts Options) (*File, error) {
 	d := opts.deployment()
 	source := strings.Split(string(data), "\n")
 	f := &File{Path: path, NoEcho: noEcho(tpl)}
+	switch tr := tpl.Doc["Transform"].(type) {
+	case string:
+		f.Transforms = []string{tr}
+	case []any:
+		for _, t := range tr {
+			f.Transforms = append(f.Transforms, fmt.Sprint(t))
+		}
+	}
 	var unknown []*InputError
 	for _, r := range tpl.Resources() {
 		if r.Type != TypeBackupOrgPolicy && r.Type != TypeOrgPolicy && r.Type != TypeOrganizationsPolicy {
