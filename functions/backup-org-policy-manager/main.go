@@ -43,11 +43,7 @@ func main() {
 		os.Exit(1)
 	}
 	opts.Logger = logger
-	if err := awsclient.ConfigureTracing(logger, os.Getenv); err != nil {
-		logger.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{Tracing: true})
+	cfg, err := awsclient.LoadFunction(context.Background(), logger, os.Getenv)
 	if err != nil {
 		logger.Error("cannot start", "error", err.Error())
 		os.Exit(1)

@@ -39,11 +39,7 @@ func main() {
 		logger.Error("invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	if err := awsclient.ConfigureTracing(logger, os.Getenv); err != nil {
-		logger.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{Tracing: true})
+	cfg, err := awsclient.LoadFunction(context.Background(), logger, os.Getenv)
 	if err != nil {
 		logger.Error("cannot start", "error", err.Error())
 		os.Exit(1)

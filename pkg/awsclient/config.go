@@ -125,3 +125,12 @@ func (x xrayLogger) Log(level xraylog.LogLevel, msg fmt.Stringer) {
 	}
 	x.l.Log(context.Background(), lvl, "x-ray: "+msg.String(), slog.String("component", "xray"))
 }
+
+// LoadFunction is what a function's main does before lambda.Start:
+// ConfigureTracing, then Load with tracing on every client.
+func LoadFunction(ctx context.Context, logger *slog.Logger, getenv func(string) string) (aws.Config, error) {
+	if err := ConfigureTracing(logger, getenv); err != nil {
+		return aws.Config{}, err
+	}
+	return Load(ctx, Options{Tracing: true})
+}
